@@ -1,0 +1,1 @@
+"""civitai layer of Civitai Shortcut."""

@@ -1,0 +1,1 @@
+"""host layer of Civitai Shortcut."""
