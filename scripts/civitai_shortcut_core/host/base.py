@@ -56,8 +56,8 @@ class Host(Protocol):
     def save_settings(self, values: Mapping[str, Any]) -> None:
         """Stores setting values."""
 
-    def parse_infotext(self, text: str) -> dict[str, Any]:
-        """Parses A1111 generation parameters text into a dict (WebUI's own parser when present)."""
+    def parse_infotext(self, text: str) -> dict[str, Any] | None:
+        """The WebUI's own parse of generation parameters; None when the host has no parser."""
 
     def cached_sha256(self, path: Path, model_type: str) -> str | None:
         """Full-file SHA-256 from the WebUI's hash cache, if it has a fresh entry for ``path``."""

@@ -1,0 +1,1 @@
+"""Pages of the Civitai Shortcut UI; each module exposes ``render(ctx: UiContext)``."""
