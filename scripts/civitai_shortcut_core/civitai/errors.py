@@ -66,10 +66,12 @@ class LoginRequired(CivitaiError):
 
     code = "login_required"
 
-    def __init__(self):
+    def __init__(self, what: str | None = None):
+        self.what = what
+        first = (f"Civitai needs you to be logged in for {what}. " if what else
+                 "The creator of this model requires you to be logged in to download it. ")
         super().__init__(
-            "The creator of this model requires you to be logged in to download it. "
-            "Add your Civitai API key in the settings (civitai.com > Account settings > API keys)."
+            first + "Add your Civitai API key in the settings (civitai.com > Account settings > API keys)."
         )
 
 
@@ -106,8 +108,9 @@ class NoAccess(CivitaiError):
 
     def __init__(self, detail: str = ""):
         self.detail = detail
+        why = f" ({detail})" if detail else ""
         super().__init__(
-            "Your Civitai account does not have access to download this file. "
+            f"Your Civitai account does not have access to download this file{why}. "
             "Check on the model page whether it must be bought or requested."
         )
 
@@ -129,7 +132,8 @@ class Archived(CivitaiError):
 
     code = "archived"
 
-    def __init__(self):
+    def __init__(self, detail: str = ""):
+        self.detail = detail
         super().__init__(
             "This model is archived on Civitai and its files are no longer available for download."
         )
@@ -142,8 +146,9 @@ class RateLimited(CivitaiError):
 
     def __init__(self, retry_after: float | None = None, detail: str = ""):
         self.retry_after, self.detail = retry_after, detail
-        wait = f"retry in {int(round(retry_after))} s" if retry_after else "retry in a few minutes"
-        super().__init__(f"Civitai is rate limiting requests; {wait}.")
+        wait = f"retry in {max(1, int(round(retry_after)))} s" if retry_after else "retry in a few minutes"
+        why = f" ({detail})" if detail else ""
+        super().__init__(f"Civitai is rate limiting requests{why}; {wait}.")
 
 
 class CivitaiUnavailable(CivitaiError):
@@ -153,10 +158,11 @@ class CivitaiUnavailable(CivitaiError):
 
     def __init__(self, status: int | None = None, detail: str = ""):
         self.status, self.detail = status, detail
-        code = f" (HTTP {status})" if status else ""
-        super().__init__(
-            f"Civitai is unavailable right now{code}. Try again in a few minutes."
-        )
+        parts = [f"HTTP {status}"] if status else []
+        if detail:
+            parts.append(detail)
+        why = f" ({': '.join(parts)})" if parts else ""
+        super().__init__(f"Civitai is unavailable right now{why}. Try again in a few minutes.")
 
 
 class NetworkError(CivitaiError):
@@ -164,8 +170,9 @@ class NetworkError(CivitaiError):
 
     code = "network"
 
-    def __init__(self, host: str, reason: str):
-        self.host, self.reason = host, reason
+    def __init__(self, host: str, reason: str, detail: str = ""):
+        #: ``detail`` is the redacted technical text of the underlying exception, for logs
+        self.host, self.reason, self.detail = host, reason, detail
         super().__init__(
             f"Could not reach {host}: {reason}. Check your internet connection and the proxy setting."
         )
