@@ -6,7 +6,7 @@ Data-folder layout it owns::
 
     <data>/library.sqlite3        the database (Database owns the file)
     <data>/thumbs/<model>.jpg     one real still per shortcut, the safest by NSFW level
-    <data>/images/<model>/...     cached version images (stills only)
+    <data>/images/<model>/<version>-<stem>.<ext>   cached version images (stills only)
     <data>/recipes/<uuid>.<ext>   recipe reference images, original bytes
 """
 
@@ -18,12 +18,11 @@ from typing import Any, Iterable
 from .classifications import Classifications
 from .db import Database
 from .detail import ShortcutDetail, load_detail
+from .media import MediaStore
 from .query import LibraryQuery, Page, Query
 from .recipes import Recipes
 from .store import ShortcutStore
 
-THUMBS_DIR = "thumbs"
-IMAGES_DIR = "images"
 
 
 class Library:
@@ -37,6 +36,7 @@ class Library:
         self.query = LibraryQuery(db.read, self.data_dir)
         self.classifications = Classifications(db)
         self.recipes = Recipes(db, self.data_dir)
+        self.media = MediaStore(self.data_dir)
 
     # -- browsing (one query behind every browser and the CLI) -------------------------
     def search(self, query: Query | None = None, **fields: Any) -> Page:
@@ -67,14 +67,3 @@ class Library:
     def set_classifications(self, model_id: int, classification_ids: Iterable[int]) -> None:
         """Makes a shortcut's classifications exactly these."""
         self.classifications.set_for_model(model_id, classification_ids)
-
-    # -- paths -------------------------------------------------------------------------
-    def thumb_path(self, model_id: int, ext: str = ".jpg") -> tuple[Path, str]:
-        """Absolute and relative path of a shortcut's thumbnail file."""
-        relative = f"{THUMBS_DIR}/{model_id}{ext}"
-        return self.data_dir / relative, relative
-
-    def image_dir(self, model_id: int) -> tuple[Path, str]:
-        """Absolute and relative folder of a shortcut's cached images."""
-        relative = f"{IMAGES_DIR}/{model_id}"
-        return self.data_dir / relative, relative

@@ -132,15 +132,18 @@ class Recipes:
     def create(self, name: str, *, description: str = "", prompt: str = "", negative_prompt: str = "",
                parameters: Mapping[str, Any] | None = None, classification: str = "",
                image: RecipeImage | None = None, model_ids: Iterable[int] = (),
-               created_at: float | None = None) -> int:
+               created_at: float | None = None, stored_image: tuple[str, str] | None = None) -> int:
         """Creates a recipe; returns its id.
+
+        ``stored_image`` is ``(relative path, infotext)`` of a file already in the data
+        folder (the legacy import keeps the old file names); otherwise ``image`` is written.
 
         Raises:
             RecipeError: the name is empty or already used.
         """
         clean = self._clean_name(name)
         ids = [int(i) for i in model_ids]
-        image_path, image_info = self._store_image(image)
+        image_path, image_info = stored_image if stored_image else self._store_image(image)
         stamp = time.time() if created_at is None else created_at
 
         def write(conn: sqlite3.Connection) -> int:
@@ -155,7 +158,7 @@ class Recipes:
             self._set_models(conn, rid, ids)
             return rid, None
 
-        return self._write_then_clean(write, on_error=image_path)
+        return self._write_then_clean(write, on_error=None if stored_image else image_path)
 
     def update(self, recipe_id: int, **changes: Any) -> None:
         """Changes any of: name, description, prompt, negative_prompt, parameters, classification.

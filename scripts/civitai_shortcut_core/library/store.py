@@ -183,6 +183,24 @@ class ShortcutStore:
 
         return self.db.write(write)
 
+    def merge_user_data(self, model_id: int, *, note: str = "", registered_at: float | None = None) -> bool:
+        """Brings an imported note and date into an existing shortcut without losing ours.
+
+        The note is taken only when ours is empty; the earlier registration date wins.
+        Returns whether anything changed (a second import changes nothing).
+        """
+        def write(conn: sqlite3.Connection) -> bool:
+            changed = 0
+            if note:
+                changed += conn.execute("UPDATE model SET note = ?, note_fold = ? WHERE id = ? AND note = ''",
+                                        (note, fold(note), model_id)).rowcount
+            if registered_at is not None:
+                changed += conn.execute("UPDATE model SET registered_at = ? WHERE id = ? AND registered_at > ?",
+                                        (registered_at, model_id, registered_at)).rowcount
+            return changed > 0
+
+        return self.db.write(write)
+
     def set_note(self, model_id: int, note: str) -> None:
         """Saves the personal note (searched with ``@``)."""
         self._update_existing(model_id, "UPDATE model SET note = ?, note_fold = ? WHERE id = ?",
