@@ -12,7 +12,9 @@ a sentence the user can act on as ``str(err)``. Callers catch types, never parse
     ├── SizeMismatch      the finished download has the wrong number of bytes
     ├── HashMismatch      the finished download has the wrong SHA-256
     ├── StorageRefused    the storage host kept refusing the signed URL
-    └── TransferFailed    the transfer kept failing without progress (stalls, cuts, 5xx)
+    ├── TransferFailed    the transfer kept failing without progress (stalls, cuts, 5xx)
+    ├── BadFolderTemplate (ValueError) the folder template names an unknown field
+    └── FlaggedFile       Civitai's scan flagged the file; not downloaded unless allowed
 """
 
 from __future__ import annotations
@@ -159,4 +161,17 @@ class BadFolderTemplate(FilesError, ValueError):
         super().__init__(
             f"The folder template {template!r} is not usable ({detail}). Use only the fields "
             "{type} {base_model} {creator} {model} {version} {classification}."
+        )
+
+
+class FlaggedFile(FilesError):
+    """Civitai's pickle or virus scan flagged the file; it is not downloaded unless asked."""
+
+    code = "flagged_file"
+
+    def __init__(self, name: str, scan: str):
+        self.name, self.scan = name, scan
+        super().__init__(
+            f"Civitai's malware scan marked {name!r} as {scan}; it was not downloaded. "
+            "Download it only if you trust the creator (allow flagged files for this download)."
         )
