@@ -23,7 +23,7 @@ import random
 import threading
 import time
 from typing import Any, Callable, NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 
@@ -96,6 +96,20 @@ def _host_of(url: str) -> str:
         return split.netloc.rsplit("@", 1)[-1] or url
     except ValueError:
         return "?"
+
+
+def _pop_token(url: str) -> tuple[str, str]:
+    """``url`` without its ``token=`` parameter, and that token ("" when absent)."""
+    try:
+        split = urlsplit(url)
+    except ValueError:
+        return url, ""
+    if "token=" not in split.query.lower():
+        return url, ""
+    pairs = parse_qsl(split.query, keep_blank_values=True)
+    token = next((v for k, v in pairs if k.lower() == "token"), "")
+    kept = urlencode([(k, v) for k, v in pairs if k.lower() != "token"])
+    return urlunsplit((split.scheme, split.netloc, split.path, kept, split.fragment)), token
 
 
 def _effective_port(scheme: str, port: int | None) -> int | None:
@@ -243,6 +257,12 @@ class CivitaiHttp:
         url = self.url(url)
         host = _host_of(url)
         merged = self.headers_for(url)
+        if self.is_civitai_host(url):
+            # a pasted link may carry the key as ?token=; it moves to the header so that it never
+            # shows in a URL that urllib3, a proxy or an error message might print
+            url, token = _pop_token(url)
+            if token and "Authorization" not in merged:
+                merged["Authorization"] = f"Bearer {token}"
         merged.update(headers or {})
         started = self._clock()
         attempt = 0

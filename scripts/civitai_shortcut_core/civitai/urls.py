@@ -30,7 +30,7 @@ CIVITAI_DOMAINS = ("civitai.com", "civitai.red", "civitai.green")
 
 _STRIP = " \t\r\n\"'`<>()[]{}.,;:!?\u3000\u3001\u3002\uff0c"
 _AIR = re.compile(
-    r"(?:urn:air:[a-z0-9_.\-]+:[a-z0-9_.\-]+:)?civitai:(\d{1,12})(?:@(\d{1,12}))?",
+    r"(?<![\w.])(?:urn:air:[a-z0-9_.\-]+:[a-z0-9_.\-]+:)?civitai:(\d{1,12})(?:@(\d{1,12}))?(?![\w@])",
     re.IGNORECASE,
 )
 _AIR_FULL = re.compile(r"urn:air:[a-z0-9_.\-]+:[a-z0-9_.\-]+:([a-z0-9_.\-]+):", re.IGNORECASE)
@@ -145,8 +145,8 @@ def _clean(text: str) -> str:
 
 def _parse_token(token: str, base_url: str | None) -> ModelRef | None:
     token = _clean(token)
-    if not token:
-        return None
+    if not token or any(ch.isspace() for ch in token):
+        return None  # several words: leave it to the scanner
     model_id = _valid_id(token)
     if model_id is not None:
         return ModelRef(model_id)
