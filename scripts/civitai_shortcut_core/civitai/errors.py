@@ -185,7 +185,8 @@ class BadRequest(CivitaiError):
 
     def __init__(self, detail: str = ""):
         self.detail = detail
-        super().__init__(f"Civitai rejected the request: {detail or 'invalid parameters'}.")
+        shown = detail.rstrip(". ") or "invalid parameters"
+        super().__init__(f"Civitai rejected the request: {shown}.")
 
 
 class UnexpectedResponse(CivitaiError):
