@@ -10,6 +10,7 @@ is not the right kind of object at all raises ``UnexpectedResponse``, never ``Ke
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
@@ -44,14 +45,14 @@ def _int(value: Any) -> int | None:
 
 
 def _float(value: Any) -> float | None:
-    if isinstance(value, bool):
+    """A finite float, or None (NaN, infinities and numbers beyond float range included)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return None
-    if isinstance(value, (int, float)):
-        return float(value) if value == value else None
     try:
-        return float(value) if isinstance(value, str) else None
-    except ValueError:
+        number = float(value)
+    except (ValueError, OverflowError):
         return None
+    return number if math.isfinite(number) else None
 
 
 def _str(value: Any) -> str | None:
@@ -284,7 +285,7 @@ def _early_access_ends(raw: Mapping[str, Any]) -> tuple[str | None, bool]:
     if days is None:
         days = _int(_dict(raw.get("earlyAccessConfig")).get("timeframe")) if raw.get("earlyAccessConfig") else None
     published = parse_date(raw.get("publishedAt"))
-    if days and published:
+    if days and 0 < days < 3650 and published:
         return (published + timedelta(days=days)).isoformat().replace("+00:00", "Z"), True
     return None, raw.get("availability") == "EarlyAccess"
 
