@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BadFolderTemplate, UnsafePath
-from .names import resolve_inside, safe_dirname
+from .names import clean_component, resolve_inside, safe_dirname
 
 TEMPLATE_FIELDS = ("type", "base_model", "creator", "model", "version", "classification")
 
@@ -86,9 +86,9 @@ def _render_template(template: str, values: dict[str, str]) -> list[str]:
         if not raw.strip():
             continue
         # format each component on its own, so a "/" inside a value cannot add a level
-        text = raw.format(**values).strip()
+        text = clean_component(raw.format(**values))
         if text and set(text) - set(" -_.,"):
-            parts.append(safe_dirname(text, fallback="_"))
+            parts.append(text)
     return parts
 
 

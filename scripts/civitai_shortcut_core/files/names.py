@@ -99,6 +99,11 @@ def _sanitise(name: str | None) -> str:
     return _strip_edges(_shorten(_unreserve(text)))
 
 
+def clean_component(name: str | None) -> str:
+    """``name`` made safe as one path component, or ``""`` when nothing usable is left."""
+    return _sanitise(name)
+
+
 def safe_filename(name: str | None, *, fallback: str) -> str:
     """Returns ``name`` made safe as one file name, or the (sanitised) ``fallback`` if nothing is left.
 

@@ -182,6 +182,7 @@ class FileTransfer:
         self.hasher: PipelinedHasher | None = None
         self.last_problem = ""
         self._last_status = 0
+        self._digest: str | None = None
 
     # -- public -------------------------------------------------------------------------
     def run(self) -> DownloadResult:
@@ -211,7 +212,7 @@ class FileTransfer:
                 self._transfer(out)
                 out.flush()
                 os.fsync(out.fileno())
-            digest = self.hasher.hexdigest()
+            digest = self._digest or self.hasher.hexdigest()
         except (Cancelled, SizeMismatch):
             # a cancel means the user does not want the bytes; a too-long body is not the file
             self._close_hasher()
@@ -356,12 +357,18 @@ class FileTransfer:
             raise StorageRefused(status, f"unexpected HTTP {status}")
 
     def _unsatisfiable(self, response: requests.Response) -> str:
-        """416: our part is at least as long as the file; keep it if it is exactly the file."""
+        """416: our part is at least as long as the file; keep it only if it is the file."""
         _, _, total = _content_range(response.headers.get("Content-Range")) or (None, None, None)
         expected = self.spec.size if self.spec.size is not None else total
         if expected is not None and self.have == expected and (total is None or total == expected):
-            return "done"
-        self.last_problem = "the server has a different file size than our partial download"
+            assert self.hasher is not None
+            digest = self.hasher.hexdigest()
+            if not self.spec.sha256 or digest == self.spec.sha256:
+                self._digest = digest
+                return "done"
+            self.last_problem = "the partial download was complete but corrupt"
+        else:
+            self.last_problem = "the server has a different file size than our partial download"
         self._restart()
         return "stuck"
 
