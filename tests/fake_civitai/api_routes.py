@@ -246,12 +246,12 @@ def install(server: FakeCivitai) -> None:
         limit = _limit(req, 200, 100)
         if limit is None:
             return Response.json({"error": "✖ Too big: expected number to be <=200\n  → at limit"}, 400)
+        recorded = _IMAGE_FIXTURES.get(_canonical(req))
+        if recorded and "images" not in server.state:  # recorded pages carry recorded cursors
+            return Response.json(rehost(read_fixture(recorded), origin(server, req)))
         problem = _paging_error(req, limit)
         if problem is not None:
             return problem
-        recorded = _IMAGE_FIXTURES.get(_canonical(req))
-        if recorded and "images" not in server.state:
-            return Response.json(rehost(read_fixture(recorded), origin(server, req)))
         items = _filter_images(server, catalog, req)
         return Response.json(_page(server, req, items, limit, "/api/v1/images"))
 
