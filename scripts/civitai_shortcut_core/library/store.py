@@ -282,6 +282,17 @@ class ShortcutStore:
 
         self.db.write(write)
 
+    def cached_image_paths(self, model_id: int) -> dict[str, str]:
+        """Image URL -> cached file (relative) for a shortcut's images that have one."""
+        rows = self.db.read().execute(
+            "SELECT url, local_path FROM image WHERE model_id = ? AND local_path IS NOT NULL", (model_id,))
+        return {r["url"]: r["local_path"] for r in rows}
+
+    def thumbnail_of(self, model_id: int) -> str | None:
+        """The thumbnail file (relative) of a shortcut, if it has one."""
+        row = self.db.read().execute("SELECT thumbnail FROM model WHERE id = ?", (model_id,)).fetchone()
+        return row["thumbnail"] if row else None
+
     # -- local files (downloads and scans record what is on disk) --------------------
     def record_local_file(self, path: str | Path, *, size: int, mtime_ns: int, sha256: str | None = None,
                           version_id: int | None = None, model_id: int | None = None) -> None:
