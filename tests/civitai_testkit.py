@@ -6,6 +6,7 @@ import threading
 from dataclasses import dataclass, field
 
 from civitai_shortcut_core.civitai import CivitaiClient, CivitaiHttp, RetryPolicy
+from civitai_shortcut_core.civitai.http import DEFAULT_POLICY
 from civitai_shortcut_core.settings import Settings
 
 #: a key shaped like Civitai's (32 hex); tests grep logs and messages for it
@@ -30,7 +31,7 @@ class FakeTime:
             return self.now
 
 
-def make_http(server, *, policy: RetryPolicy = RetryPolicy(), min_interval: float = 0.0,
+def make_http(server, *, policy: RetryPolicy = DEFAULT_POLICY, min_interval: float = 0.0,
               **settings) -> tuple[CivitaiHttp, FakeTime]:
     """A ``CivitaiHttp`` pointed at ``server`` with fake time; ``settings`` override Settings fields."""
     values = {"civitai_url": server.url, "connect_timeout": 2.0, "read_timeout": 5.0, **settings}

@@ -20,7 +20,6 @@ from civitai_shortcut_core.civitai import (
     redact,
 )
 from civitai_testkit import KEY, FakeTime, make_http
-from fake_civitai import Response
 from fake_civitai.api_routes import set_api_key
 
 CLOUDFLARE_524 = "<!DOCTYPE html><html><head><title>civitai.com | 524: A timeout occurred</title></head></html>"
@@ -155,7 +154,7 @@ def test_retries_back_off_exponentially_and_stop(civitai):
     assert len(civitai.requests_to(r"^/api/v1/enums$")) == 5
     caps = [1.0, 2.0, 3.0, 3.0]  # doubling, capped at max_delay, times a jitter of 0.5-1.0
     assert len(clock.sleeps) == 4
-    assert all(cap / 2 <= slept <= cap for slept, cap in zip(clock.sleeps, caps))
+    assert all(cap / 2 <= slept <= cap for slept, cap in zip(clock.sleeps, caps, strict=True))
 
 
 def test_retries_give_up_within_the_total_budget(civitai):

@@ -169,7 +169,8 @@ def test_archived_model():
 BEFORE = datetime(2026, 8, 10, tzinfo=timezone.utc)
 AFTER = datetime(2026, 9, 1, tzinfo=timezone.utc)
 EARLY_ACCESS = [
-    ({"paidAccess": {"permanent": False, "endsAt": "2026-08-20T18:00:00.000Z"}}, "2026-08-20T18:00:00.000Z", True, False),
+    ({"paidAccess": {"permanent": False, "endsAt": "2026-08-20T18:00:00.000Z"}}, "2026-08-20T18:00:00.000Z",
+     True, False),
     ({"paidAccess": {"permanent": True, "endsAt": None}}, None, True, True),
     ({"paidAccess": None}, None, False, False),
     ({"earlyAccessDeadline": "2026-08-20T18:00:00.000Z"}, "2026-08-20T18:00:00.000Z", True, False),
@@ -178,7 +179,8 @@ EARLY_ACCESS = [
     ({"earlyAccessEndsAt": None, "earlyAccessConfig": None}, None, False, False),
     ({"earlyAccessTimeFrame": 10, "publishedAt": "2026-08-05T00:00:00.000Z"}, "2026-08-15T00:00:00Z", True, False),
     ({"earlyAccessTimeFrame": 0, "publishedAt": "2026-08-05T00:00:00.000Z"}, None, False, False),
-    ({"earlyAccessConfig": {"timeframe": 3}, "publishedAt": "2026-08-09T00:00:00Z"}, "2026-08-12T00:00:00Z", True, False),
+    ({"earlyAccessConfig": {"timeframe": 3}, "publishedAt": "2026-08-09T00:00:00Z"}, "2026-08-12T00:00:00Z",
+     True, False),
     ({"availability": "EarlyAccess"}, None, True, True),
     ({"availability": "Public"}, None, False, False),
 ]
@@ -290,12 +292,15 @@ def test_views_never_raise_anything_but_unexpected_response(raw):
     except UnexpectedResponse:
         return
     for version in model.versions:
-        version.is_early_access()
-        version.primary_file
+        assert isinstance(version.is_early_access(), bool)
+        assert version.primary_file is None or version.primary_file in version.files
         for file in version.files:
-            file.size_bytes, file.sha256, file.is_dangerous
+            assert file.size_bytes is None or isinstance(file.size_bytes, int)
+            assert file.sha256 is None or file.sha256 == file.sha256.upper()
+            assert isinstance(file.is_dangerous, bool)
         for image in version.images:
-            image.level_name, thumbnail_url(image), still_url(image), full_url(image)
+            assert image.level_name
+            assert all(isinstance(u, str) for u in (thumbnail_url(image), still_url(image), full_url(image)))
 
 
 # -- image URL transforms ----------------------------------------------------------------------

@@ -33,8 +33,10 @@ _MODEL_SEARCH_FIXTURES = {
     "query=zzzz": "search/models_empty_result.json",
 }
 _IMAGE_FIXTURES = {
-    "limit=3&modelVersionId=9901012&nsfw=X&sort=Newest&withMeta=true": "images/page1_modelVersionId_withMeta_nextCursor.json",
-    "cursor=3|1741037405876&limit=3&modelVersionId=9901012&nsfw=X&sort=Newest&withMeta=true": "images/page2_last_no_cursor.json",
+    "limit=3&modelVersionId=9901012&nsfw=X&sort=Newest&withMeta=true":
+        "images/page1_modelVersionId_withMeta_nextCursor.json",
+    "cursor=3|1741037405876&limit=3&modelVersionId=9901012&nsfw=X&sort=Newest&withMeta=true":
+        "images/page2_last_no_cursor.json",
     "limit=2&modelId=990101&withMeta=true": "images/modelId_legacy_nested_meta.json",
     "limit=2&page=2&username=brush_ghost": "images/page2_paged_username_no_meta.json",
 }
@@ -307,7 +309,8 @@ def _filter_models(server: FakeCivitai, catalog: Catalog, req: Request, types: l
             continue
         if types and model.get("type") not in types:
             continue
-        if query and query not in str(model.get("name", "")).lower() and query not in map(str.lower, model.get("tags") or []):
+        tags = [str(t).lower() for t in model.get("tags") or []]
+        if query and query not in str(model.get("name", "")).lower() and query not in tags:
             continue
         if username and (model.get("creator") or {}).get("username") != username:
             continue

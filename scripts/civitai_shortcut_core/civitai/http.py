@@ -63,6 +63,9 @@ class RetryPolicy(NamedTuple):
     total_budget: float = 120.0
 
 
+DEFAULT_POLICY = RetryPolicy()
+
+
 class HostRateLimiter:
     """Spaces requests to one host at least ``min_interval`` apart, across all threads."""
 
@@ -149,7 +152,7 @@ class CivitaiHttp:
     """
 
     def __init__(self, settings: Callable[[], Settings], *, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic, policy: RetryPolicy = RetryPolicy(),
+                 clock: Callable[[], float] = time.monotonic, policy: RetryPolicy = DEFAULT_POLICY,
                  min_interval: float = 0.1, rng: random.Random | None = None):
         self._settings = settings
         self._sleep, self._clock = sleep, clock
