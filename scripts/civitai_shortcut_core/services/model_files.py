@@ -59,7 +59,7 @@ def scan_roots(host: Any, settings: Any = None) -> list[tuple[str, Path]]:
     return roots
 
 
-def _walk(root: Path) -> Iterator[os.DirEntry]:
+def walk_files(root: Path) -> Iterator[os.DirEntry]:
     """Every regular file under ``root``, following symlinked folders once each."""
     visited: set[tuple[int, int]] = set()
     stack = [str(root)]
@@ -101,7 +101,7 @@ def find_model_files(roots: Sequence[tuple[str, Path]]) -> list[ModelFile]:
         if not Path(root).is_dir():
             continue
         allowed = extensions_for(model_type)
-        for entry in _walk(Path(root)):
+        for entry in walk_files(Path(root)):
             key = os.path.normcase(entry.path)
             if key in claimed or not entry.name.lower().endswith(allowed):
                 continue
