@@ -353,11 +353,14 @@ def _storage(server: FakeCivitai, req: Request, match: re.Match) -> Response:
     state = files._state
     file_id = int(match.group(1))
     log_entry = {"file_id": file_id, "range": req.headers.get("range"), "if_range": req.headers.get("if-range"),
-                 "authorization": "authorization" in req.headers, "status": None, "sent": 0}
+                 "authorization": "authorization" in req.headers, "status": None, "sent": 0,
+                 "ended": False}
     with server.lock:
         state["storage_log"].append(log_entry)
     response = _storage_response(server, files, req, file_id, log_entry)
     log_entry["status"] = response.status
+    if response.writer is None:
+        log_entry["ended"] = True
     return response
 
 
@@ -428,6 +431,14 @@ def _serve(server: FakeCivitai, state: dict, req: Request, entry: FileEntry, fau
 
 def _write_body(wfile: Any, payload: bytes | Generated, start: int, end: int, fault: Any,
                 rate: float | None, log_entry: dict[str, Any]) -> None:
+    try:
+        _send(wfile, payload, start, end, fault, rate, log_entry)
+    finally:
+        log_entry["ended"] = True  # tests poll this to know the server stopped sending
+
+
+def _send(wfile: Any, payload: bytes | Generated, start: int, end: int, fault: Any,
+          rate: float | None, log_entry: dict[str, Any]) -> None:
     limit = end - start
     if isinstance(fault, (Cut, Stall)):
         limit = min(limit, fault.after)
