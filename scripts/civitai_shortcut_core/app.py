@@ -33,8 +33,14 @@ class App:
         # -- services (each issue adds its own lines below its marker) ---------------
         # [civitai]
         # [library]
+        from .library import Library
+        from .services.registration import RegistrationService
+        self.library = Library(self.db, self.data_dir, civitai_url=lambda: self.settings.civitai_url)
+        self.registration = RegistrationService(self.library, self.jobs, lambda: self.civitai, lambda: self.settings)
         # [downloads]
         # [scan]
+        from .services.scan_setup import ScanServices
+        self.scan = ScanServices(self)  # hashing, scans, update checks, upkeep (job kinds registered here)
         # -----------------------------------------------------------------------------
         if start_workers:
             self.jobs.start()

@@ -13,7 +13,7 @@ Data-folder layout it owns::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .classifications import Classifications
 from .db import Database
@@ -28,15 +28,22 @@ from .store import ShortcutStore
 class Library:
     """Shortcuts, classifications, recipes and local files in one SQLite database."""
 
-    def __init__(self, db: Database, data_dir: str | Path, *, civitai_url: str = "https://civitai.com"):
+    def __init__(self, db: Database, data_dir: str | Path, *,
+                 civitai_url: str | Callable[[], str] = "https://civitai.com"):
         self.db = db
         self.data_dir = Path(data_dir)
-        self.civitai_url = civitai_url
+        self._civitai_url = civitai_url
         self.store = ShortcutStore(db, self.data_dir)
         self.query = LibraryQuery(db.read, self.data_dir)
         self.classifications = Classifications(db)
         self.recipes = Recipes(db, self.data_dir)
         self.media = MediaStore(self.data_dir)
+
+    @property
+    def civitai_url(self) -> str:
+        """The Civitai base URL for links shown to the user (a setting, read on each use)."""
+        url = self._civitai_url() if callable(self._civitai_url) else self._civitai_url
+        return (url or "https://civitai.com").rstrip("/")
 
     # -- browsing (one query behind every browser and the CLI) -------------------------
     def search(self, query: Query | None = None, **fields: Any) -> Page:
