@@ -49,7 +49,7 @@ class ScanEnv:
         self.client = CivitaiClient(self.http)
         self.hashes = HashIndex(self.host, self.library.store, settings=lambda: self.settings, workers=2)
         self.scan = ScanService(host=self.host, store=self.library.store, query=self.library.query,
-                                hashes=self.hashes, client=self.client, settings=lambda: self.settings,
+                                hashes=self.hashes, client=lambda: self.client, settings=lambda: self.settings,
                                 fetch=self.fetch)
 
     def fetch(self, url: str) -> bytes:

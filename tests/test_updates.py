@@ -43,7 +43,7 @@ def test_newer_versions_are_named_and_badges_set_and_cleared(env):
     downloaded(env, 800001, 8000012)
     downloaded(env, 800001, 8000011)
     downloaded(env, 800002, 8000022)
-    result = UpdateChecker(store=store, client=env.client).check()
+    result = UpdateChecker(store=store, client=lambda: env.client).check()
     assert result["checked"] == 2 and result["missing"] == [] and result["shortcuts_flagged"] == 2
     [update] = result["updates"]
     assert update["model_id"] == 800001
@@ -59,7 +59,7 @@ def test_models_civitai_no_longer_lists_keep_their_badge(env):
     store.upsert_model(gone)
     store.set_update_available(800003, True)
     downloaded(env, 800003, 8000031)
-    result = UpdateChecker(store=store, client=env.client).check()
+    result = UpdateChecker(store=store, client=lambda: env.client).check()
     assert result["missing"] == [800003] and result["updates"] == []
     assert env.library.query.raw_model(800003) is not None
     assert env.db.read().execute("SELECT update_available FROM model WHERE id=800003").fetchone()[0] == 1
@@ -70,7 +70,7 @@ def test_unpublished_local_version_compares_by_id(env):
     raw["modelVersions"] = [v for v in raw["modelVersions"] if v["id"] != 8000042]  # v2 was unpublished
     add_model(env.server, raw)
     downloaded(env, 800004, 8000042)
-    result = UpdateChecker(store=env.library.store, client=env.client).check()
+    result = UpdateChecker(store=env.library.store, client=lambda: env.client).check()
     assert [v["id"] for v in result["updates"][0]["newer"]] == [8000043]
     assert result["shortcuts_flagged"] == 0  # downloaded but not a shortcut: reported, no badge row
 
@@ -80,7 +80,7 @@ def test_250_models_cost_three_requests(env):
         model(env, 810000 + i, 2)
         downloaded(env, 810000 + i, (810000 + i) * 10 + (1 if i % 2 else 2))
     env.server.requests.clear()
-    result = UpdateChecker(store=env.library.store, client=env.client).check()
+    result = UpdateChecker(store=env.library.store, client=lambda: env.client).check()
     assert result["checked"] == 250 and len(result["updates"]) == 125
     assert [r.path for r in env.api_requests()] == ["/api/v1/models"] * 3
 
@@ -89,7 +89,7 @@ def test_check_updates_job(env):
     model(env, 800005, 2)
     downloaded(env, 800005, 8000051)
     jobs = JobManager(env.db)
-    checker = UpdateChecker(store=env.library.store, client=env.client)
+    checker = UpdateChecker(store=env.library.store, client=lambda: env.client)
     jobs.register("check_updates", checker.run_job)
     jobs.start()
     try:

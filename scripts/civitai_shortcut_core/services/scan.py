@@ -63,14 +63,26 @@ class Match:
 class ScanService:
     """Maps local files to Civitai and keeps the library's local-files table current."""
 
-    def __init__(self, *, host: Any, store: Any, query: Any, hashes: HashIndex, client: Any,
+    def __init__(self, *, host: Any, store: Any, query: Any, hashes: HashIndex, client: Callable[[], Any],
                  settings: Callable[[], Any], register: Callable[[Mapping[str, Any]], Any] | None = None,
-                 fetch: Callable[[str], bytes] | None = None):
+                 fetch: Callable[[str], bytes] | None = None,
+                 on_registered: Callable[[list[int]], Any] | None = None):
+        """``client`` and ``settings`` are called on each use: both change when the user edits settings.
+
+        ``on_registered(ids)`` runs after a scan added shortcuts offline; the App queues a
+        rate-limited refresh there (complete version lists and thumbnails), and its return
+        value (a job id) is the result's ``refresh_job``.
+        """
         self.host, self.store, self.query, self.hashes = host, store, query, hashes
-        self.client = client
+        self._client = client
         self._settings = settings
         self._register = register or (lambda raw: store.upsert_model(raw))
-        self._fetch = fetch or (lambda url: fetch_bytes(client.http, url))
+        self._fetch = fetch or (lambda url: fetch_bytes(client().http, url))
+        self._on_registered = on_registered
+
+    @property
+    def client(self) -> Any:
+        return self._client()
 
     # -- the job ---------------------------------------------------------------------------
     def run_job(self, ctx: Any) -> dict:
@@ -108,6 +120,8 @@ class ScanService:
             result["matched"].append(self._apply(match, options, settings, registered, result))
             report(done=index, total=len(matches), message=f"Updating {index} of {len(matches)} matched files")
         result["registered"] = len(registered)
+        if registered and self._on_registered is not None:
+            result["refresh_job"] = self._on_registered(sorted(registered))
         return result
 
     # -- steps -----------------------------------------------------------------------------

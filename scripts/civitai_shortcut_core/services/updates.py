@@ -49,9 +49,14 @@ def _describe(model: Model, local: set[int], newer: list[Version]) -> dict[str, 
 class UpdateChecker:
     """Checks downloaded models for newer versions and keeps the library's badges current."""
 
-    def __init__(self, *, store: Any, client: Any):
+    def __init__(self, *, store: Any, client: Callable[[], Any]):
+        """``client`` returns the current ``CivitaiClient`` (rebuilt when settings change)."""
         self.store = store
-        self.client = client
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        return self._client()
 
     def downloaded(self) -> dict[int, set[int]]:
         """Model id -> ids of its versions with a file on disk."""
