@@ -41,8 +41,6 @@ class App:
         # [scan]
         from .services.scan_setup import ScanServices
         self.scan = ScanServices(self)  # hashing, scans, update checks, upkeep (job kinds registered here)
-        from .services.scan_setup import ScanServices
-        self.scan = ScanServices(self)  # hashing, scans, update checks, upkeep (job kinds registered here)
         # -----------------------------------------------------------------------------
         if start_workers:
             self.jobs.start()
