@@ -66,26 +66,17 @@ def test_sha256_file_stops_when_cancelled(tmp_path):
         hashing.sha256_file(path, cancel=cancel)
 
 
-def test_pipelined_hasher_equals_one_pass_hash(tmp_path):
+def test_stream_hasher_resumes_from_a_part_and_equals_one_pass_hash(tmp_path):
     data = random.Random(2).randbytes(2_000_003)
     path = tmp_path / "part"
-    path.write_bytes(data[:700_000])
-    with hashing.PipelinedHasher(depth=2) as hasher:
-        hasher.feed_file(path, 700_000)
-        for i in range(700_000, len(data), 65_536):
-            hasher.update(data[i:i + 65_536])
-        assert hasher.hexdigest() == hashlib.sha256(data).hexdigest().upper()
-        assert hasher.bytes_hashed == len(data)
-
-
-def test_pipelined_hasher_close_without_digest_stops_thread():
-    hasher = hashing.PipelinedHasher(depth=1)
-    for _ in range(5):
-        hasher.update(b"x" * 1000)
-    hasher.close()
-    assert not hasher._thread.is_alive()
-    with pytest.raises(RuntimeError):
-        hasher.update(b"more")
+    path.write_bytes(data[:700_000] + b"bytes beyond the limit are not hashed")
+    hasher = hashing.StreamHasher()
+    hasher.feed_file(path, 700_000)
+    assert hasher.hexdigest() == hashlib.sha256(data[:700_000]).hexdigest().upper()
+    for i in range(700_000, len(data), 65_536):
+        hasher.update(data[i:i + 65_536])
+    assert hasher.hexdigest() == hashlib.sha256(data).hexdigest().upper()
+    assert hasher.bytes_hashed == len(data)
 
 
 # -- disk -----------------------------------------------------------------------------------

@@ -1,16 +1,12 @@
-"""SHA-256 of files, and a hasher that runs beside a download so the bytes are read once.
+"""SHA-256 of files, and the hasher a download feeds as it writes, so bytes are read once.
 
 Measured here (1 GiB, page cache warm): 64 KiB to 8 MiB reads all hash at ~1.7 GiB/s,
-because SHA-256 itself is the bottleneck; 1 MiB keeps memory small. ``hashlib`` releases
-the GIL on large buffers, which is what lets :class:`PipelinedHasher` hash one chunk while
-the downloader receives and writes the next.
+because SHA-256 itself is the bottleneck; 1 MiB keeps memory small.
 """
 
 from __future__ import annotations
 
 import hashlib
-import queue
-import threading
 from pathlib import Path
 from typing import Callable
 
@@ -55,73 +51,30 @@ def sha256_file(path: str | Path, *, on_bytes: Callable[[int], None] | None = No
     return digest.hexdigest().upper()
 
 
-class PipelinedHasher:
-    """SHA-256 fed chunk by chunk, hashed on a helper thread while the caller does I/O.
+class StreamHasher:
+    """SHA-256 of a download, fed chunk by chunk in the downloading thread, in file order.
 
-    ``update`` hands an immutable ``bytes`` chunk to the thread through a small bounded queue
-    (``depth`` chunks, so memory stays bounded and a slow hash slows the download instead of
-    growing RAM). ``hexdigest`` waits for the queue to drain. ``close`` stops the thread
-    without a digest (a cancelled download). Use as a context manager.
+    Hashing happens right after each chunk is received, while it is still in the CPU cache.
+    A variant that hashed on a helper thread (a bounded queue of chunks) was measured here
+    and was *slower*: 610-780 MB/s against 800 MB/s inline for 512 MiB over loopback on a
+    2-core machine (the storage server holds the other core, and queued chunks are hashed
+    cache-cold). At real network speeds either is far faster than the link.
     """
 
-    def __init__(self, *, depth: int = 8):
+    def __init__(self) -> None:
         self._digest = hashlib.sha256()
-        self._queue: "queue.Queue[bytes | None]" = queue.Queue(maxsize=depth)
-        self._error: BaseException | None = None
-        self._closed = False
         self.bytes_hashed = 0
-        self._thread = threading.Thread(target=self._run, name="sha256", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            chunk = self._queue.get()
-            if chunk is None:
-                return
-            try:
-                self._digest.update(chunk)
-            except BaseException as exc:  # surfaced by hexdigest(); the thread must not die silently
-                self._error = exc
-                return
 
     def update(self, chunk: bytes) -> None:
-        """Queues ``chunk`` (must not be mutated afterwards) for hashing."""
-        if self._closed:
-            raise RuntimeError("hasher already finished")
-        if chunk:
-            self.bytes_hashed += len(chunk)
-            self._queue.put(bytes(chunk) if not isinstance(chunk, bytes) else chunk)
+        """Adds the next chunk of the file."""
+        self._digest.update(chunk)
+        self.bytes_hashed += len(chunk)
 
-    def feed_file(self, path: str | Path, limit: int, *, cancel: Callable[[], None] | None = None) -> None:
+    def feed_file(self, path: str | Path, limit: int, *, cancel: Callable[[], None] | None = None,
+                  on_bytes: Callable[[int], None] | None = None) -> None:
         """Hashes the first ``limit`` bytes of ``path`` (the part already on disk, before resuming)."""
-        _feed(path, self.update, on_bytes=None, cancel=cancel, block=BLOCK, limit=limit, copy=True)
-
-    def _finish(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._queue.put(None)
-        self._thread.join()
+        _feed(path, self.update, on_bytes=on_bytes, cancel=cancel, block=BLOCK, limit=limit, copy=False)
 
     def hexdigest(self) -> str:
-        """Waits for every queued chunk and returns the upper-case hex digest."""
-        self._finish()
-        if self._error is not None:
-            raise self._error
+        """The upper-case hex digest of everything fed so far (feeding may continue)."""
         return self._digest.hexdigest().upper()
-
-    def close(self) -> None:
-        """Stops the helper thread, dropping the digest."""
-        if not self._closed:
-            # drain so the put(None) cannot block on a full queue
-            while True:
-                try:
-                    self._queue.get_nowait()
-                except queue.Empty:
-                    break
-        self._finish()
-
-    def __enter__(self) -> "PipelinedHasher":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

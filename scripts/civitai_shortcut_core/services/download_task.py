@@ -14,7 +14,7 @@ The flow (DESIGN.md "Downloads", civitai-api.md §2.7):
    whose ``Content-Range`` starts at N, or from a 200 (which means: start over). A 416 means
    "check what we have". A 401/403/404 from storage (an expired signature) means: resolve
    again and go on from the bytes on disk.
-3. Bytes are written to the part and hashed on a helper thread in the same pass. A body
+3. Bytes are written to the part and hashed in the same pass (see ``StreamHasher``). A body
    that starts like HTML or JSON, or is labelled so, is never written.
 4. Read timeouts catch stalls; cuts, stalls and 5xx/429 are retried with capped backoff
    (honouring ``Retry-After``). Only attempts that brought no new bytes count against the
@@ -47,7 +47,7 @@ from ..files.atomic import fsync_dir, write_atomic
 from ..files.disk import ensure_free_space, free_bytes
 from ..files.errors import (DiskFull, FileConflict, HashMismatch, NotAModelFile, SizeMismatch, StorageRefused,
                             TransferFailed)
-from ..files.hashing import PipelinedHasher, sha256_file
+from ..files.hashing import StreamHasher, sha256_file
 from ..files.names import resolve_inside, split_extension
 from .jobs import Cancelled
 
@@ -166,6 +166,16 @@ def _content_range(value: str | None) -> tuple[int | None, int | None, int | Non
             None if total in (None, "*") else int(total))
 
 
+def _drain(response: requests.Response, limit: int = 64 * 1024) -> None:
+    """Reads a small error body so the connection can be reused instead of reset."""
+    length = response.headers.get("Content-Length", "")
+    if length.isdigit() and int(length) <= limit:
+        try:
+            response.raw.read(int(length))
+        except _STREAM_ERRORS as exc:
+            log.debug("Could not read an error body: %s", exc)  # the connection is dropped instead
+
+
 class FileTransfer:
     """Runs one :class:`DownloadSpec` to a verified file (see the module docstring)."""
 
@@ -179,10 +189,10 @@ class FileTransfer:
         self.have = 0
         self.validator: str | None = None
         self.url: str | None = None
-        self.hasher: PipelinedHasher | None = None
+        self.hasher = StreamHasher()
         self.last_problem = ""
         self._last_status = 0
-        self._digest: str | None = None
+        self._pos = 0  # where the part's file object is (saves a tell() per chunk)
 
     # -- public -------------------------------------------------------------------------
     def run(self) -> DownloadResult:
@@ -202,24 +212,20 @@ class FileTransfer:
         if self.spec.size is not None:
             ensure_free_space(self.final.parent, self.spec.size - self.have)
         try:
-            self.hasher = PipelinedHasher()
             if self.have:
                 self.progress.report(done=0, total=self.have, unit="B", message="Checking the partial download")
                 self.hasher.feed_file(self.part, self.have, cancel=self.progress.check)
             with open(self.part, "r+b" if self.part.exists() else "wb") as out:
                 out.seek(self.have)
                 out.truncate()
+                self._pos = self.have
                 self._transfer(out)
                 out.flush()
                 os.fsync(out.fileno())
-            digest = self._digest or self.hasher.hexdigest()
+            digest = self.hasher.hexdigest()
         except (Cancelled, SizeMismatch):
             # a cancel means the user does not want the bytes; a too-long body is not the file
-            self._close_hasher()
             self._discard_part()
-            raise
-        except BaseException:
-            self._close_hasher()
             raise
         return self._finish(digest, resumed)
 
@@ -345,6 +351,7 @@ class FileTransfer:
                 return "redirect", None
             if status in (200, 206):
                 return self._receive(response, out), None
+            _drain(response)
             if status == 416:
                 return self._unsatisfiable(response), None
             if status in (400, 401, 403, 404, 410):
@@ -361,10 +368,7 @@ class FileTransfer:
         _, _, total = _content_range(response.headers.get("Content-Range")) or (None, None, None)
         expected = self.spec.size if self.spec.size is not None else total
         if expected is not None and self.have == expected and (total is None or total == expected):
-            assert self.hasher is not None
-            digest = self.hasher.hexdigest()
-            if not self.spec.sha256 or digest == self.spec.sha256:
-                self._digest = digest
+            if not self.spec.sha256 or self.hasher.hexdigest() == self.spec.sha256:
                 return "done"
             self.last_problem = "the partial download was complete but corrupt"
         else:
@@ -375,8 +379,7 @@ class FileTransfer:
     def _restart(self) -> None:
         """Forgets the part's bytes (truncated on the next write) and its running hash."""
         log.info("Download of %s starts over from byte 0", self.final.name)
-        self._close_hasher()
-        self.hasher = PipelinedHasher()
+        self.hasher = StreamHasher()
         self.have, self.validator = 0, None
 
     def _accept(self, response: requests.Response) -> bool:
@@ -461,16 +464,17 @@ class FileTransfer:
 
     def _write(self, out: Any, chunk: bytes) -> None:
         try:
-            if out.tell() != self.have:  # after a restart the part is rewritten from zero
+            if self._pos != self.have:  # after a restart the part is rewritten from zero
                 out.seek(self.have)
                 out.truncate()
+                self._pos = self.have
             out.write(chunk)
+            self._pos += len(chunk)
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
                 raise DiskFull(self.final.parent, (self.spec.size or 0) - self.have,
                                free_bytes(self.final.parent)) from None
             raise
-        assert self.hasher is not None
         self.hasher.update(chunk)
         self.have += len(chunk)
 
@@ -507,11 +511,6 @@ class FileTransfer:
             os.replace(self.part, self.final)
             return
         self._remove(self.part)
-
-    def _close_hasher(self) -> None:
-        if self.hasher is not None:
-            self.hasher.close()
-            self.hasher = None
 
     def _discard_part(self) -> None:
         self._remove(self.part)
