@@ -196,3 +196,33 @@ def test_symlink_loop_does_not_hang_the_walk(tmp_path):
     os.symlink(root, root / "loop")
     found = find_model_files([("LORA", root)])
     assert [f.path.name for f in found] == ["a.safetensors"]
+
+
+class RecordingHost:
+    """The standalone host, recording what the hash engine asks of its WebUI cache."""
+
+    def __init__(self, inner):
+        self.inner, self.calls = inner, []
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def cached_sha256(self, path, model_type):
+        self.calls.append(("get", Path(path).name))
+        return self.inner.cached_sha256(path, model_type)
+
+    def store_sha256(self, path, model_type, sha256):
+        self.calls.append(("store", Path(path).name))
+        return self.inner.store_sha256(path, model_type, sha256)
+
+
+def test_types_without_a_webui_title_never_touch_the_webui_cache(env):
+    """The WebUI keys its loaded VAE as plain "vae": a per-file VAE entry would answer for any VAE."""
+    index, webui, store = env
+    host = RecordingHost(index.host)
+    index = HashIndex(host, store, workers=2)
+    put(webui / "models" / "VAE" / "v.safetensors", b"vae")
+    put(webui / "models" / "ControlNet" / "c.pth", b"controlnet")
+    put(webui / "models" / "Lora" / "l.safetensors", b"lora")
+    assert [r.source for r in index.hash_files(index.model_files())] == ["hashed"] * 3
+    assert sorted(host.calls) == [("get", "l.safetensors"), ("store", "l.safetensors")]

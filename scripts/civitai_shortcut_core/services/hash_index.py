@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from ..files.hashing import sha256_file
+from ..host.hash_titles import webui_title
 from .model_files import ModelFile, find_model_files, scan_roots
 
 log = logging.getLogger(__name__)
@@ -112,7 +113,13 @@ class HashIndex:
             results[result.path] = result
         return [results[item.path] for item in files]
 
+    def _has_webui_title(self, path: Path, model_type: str) -> bool:
+        """Only types the WebUI itself hashes have an entry in its cache (VAE, ControlNet... do not)."""
+        return webui_title(path, model_type, self.host.model_folders()) is not None
+
     def _webui_hash(self, item: ModelFile) -> str | None:
+        if not self._has_webui_title(item.path, item.model_type):
+            return None
         try:
             value = self.host.cached_sha256(item.path, item.model_type)
         except (OSError, sqlite3.Error) as exc:  # a locked or broken WebUI cache costs a re-hash, not the scan
@@ -170,7 +177,7 @@ class HashIndex:
                     continue
                 fresh = replace(item, size=size, mtime_ns=mtime_ns)
                 out.append(self._record(fresh, sha256, "hashed", known.get(str(item.path))))
-                self._store_webui(fresh, sha256)
+                self.store_webui(fresh.path, fresh.model_type, sha256)
         if failure:
             raise failure[0]
         return out
@@ -184,11 +191,14 @@ class HashIndex:
             raise FileChanged(f"{item.path} changed while it was being hashed; scan again when it is complete")
         return sha256, after.st_size, after.st_mtime_ns
 
-    def _store_webui(self, item: ModelFile, sha256: str) -> None:
+    def store_webui(self, path: Path, model_type: str, sha256: str) -> None:
+        """Adds a hash to the host's WebUI cache when the WebUI has a title for the file's type."""
+        if not self._has_webui_title(path, model_type):
+            return
         try:
-            self.host.store_sha256(item.path, item.model_type, sha256)
+            self.host.store_sha256(path, model_type, sha256)
         except (OSError, sqlite3.Error) as exc:  # the WebUI will hash it itself; our library has it
-            log.warning("Could not add %s to the WebUI hash cache: %s", item.path, exc)
+            log.warning("Could not add %s to the WebUI hash cache: %s", path, exc)
 
     # -- job -----------------------------------------------------------------------------
     def run_job(self, ctx: Any) -> dict:

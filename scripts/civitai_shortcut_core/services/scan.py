@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -222,10 +221,7 @@ class ScanService:
             return None
         self.store.forget_local_file(item.path)
         result["moved"] += 1
-        try:
-            self.host.store_sha256(moved, item.model_type, item.sha256)
-        except (OSError, sqlite3.Error) as exc:  # the WebUI re-hashes it; our library has the hash
-            log.warning("Could not add %s to the WebUI hash cache: %s", moved, exc)
+        self.hashes.store_webui(moved, item.model_type, item.sha256)  # checkpoint titles hold the path
         return moved
 
 
