@@ -88,9 +88,9 @@ class Engine:
         self.index = HashIndex(self.host, ShortcutStore(self.db, data), workers=self.workers)
 
     def run(self) -> tuple[float, list]:
-        files = self.index.model_files()
+        """Seconds to walk the folders and hash (or look up) every file, and the results."""
         started = time.perf_counter()
-        results = self.index.hash_files(files)
+        results = self.index.hash_files(self.index.model_files())
         return time.perf_counter() - started, results
 
 
