@@ -43,7 +43,7 @@ import urllib3
 
 from ..civitai import errors as civitai_errors
 from ..civitai.responses import raise_for_civitai, retry_after
-from ..files.atomic import fsync_dir, write_atomic
+from ..files.atomic import fsync_dir, start_writeback, write_atomic
 from ..files.disk import ensure_free_space, free_bytes
 from ..files.errors import (DiskFull, FileConflict, HashMismatch, NotAModelFile, SizeMismatch, StorageRefused,
                             TransferFailed)
@@ -54,6 +54,8 @@ from .jobs import Cancelled
 log = logging.getLogger(__name__)
 
 PART_SUFFIX = ".part"
+#: written bytes between two writeback kicks (see ``files.atomic.start_writeback``)
+WRITEBACK_STEP = 64 * 1024 * 1024
 META_SUFFIX = ".part.json"
 _REDIRECTS = (301, 302, 303, 307, 308)
 _DOCUMENT_TYPES = ("text/html", "application/xhtml", "application/json", "text/xml", "application/xml")
@@ -193,6 +195,7 @@ class FileTransfer:
         self.last_problem = ""
         self._last_status = 0
         self._pos = 0  # where the part's file object is (saves a tell() per chunk)
+        self._kicked = 0  # bytes of the part already handed to the kernel's writeback
 
     # -- public -------------------------------------------------------------------------
     def run(self) -> DownloadResult:
@@ -218,7 +221,7 @@ class FileTransfer:
             with open(self.part, "r+b" if self.part.exists() else "wb") as out:
                 out.seek(self.have)
                 out.truncate()
-                self._pos = self.have
+                self._pos = self._kicked = self.have
                 self._transfer(out)
                 out.flush()
                 os.fsync(out.fileno())
@@ -467,9 +470,13 @@ class FileTransfer:
             if self._pos != self.have:  # after a restart the part is rewritten from zero
                 out.seek(self.have)
                 out.truncate()
-                self._pos = self.have
+                self._pos = self._kicked = self.have
             out.write(chunk)
             self._pos += len(chunk)
+            if self._pos - self._kicked >= WRITEBACK_STEP:
+                out.flush()
+                start_writeback(out.fileno(), self._kicked, self._pos - self._kicked)
+                self._kicked = self._pos
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
                 raise DiskFull(self.final.parent, (self.spec.size or 0) - self.have,
