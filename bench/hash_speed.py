@@ -30,11 +30,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "tests")]
 
-from civitai_shortcut_core.host.standalone import StandaloneHost  # noqa: E402
-from civitai_shortcut_core.host.webui_hash_cache import write_entry  # noqa: E402
-from civitai_shortcut_core.library.db import Database  # noqa: E402
-from civitai_shortcut_core.library.store import ShortcutStore  # noqa: E402
-from civitai_shortcut_core.services.hash_index import HashIndex, default_workers  # noqa: E402
+from civitai_shortcut_core.host.standalone import StandaloneHost
+from civitai_shortcut_core.host.webui_hash_cache import write_entry
+from civitai_shortcut_core.library.db import Database
+from civitai_shortcut_core.library.store import ShortcutStore
+from civitai_shortcut_core.services.hash_index import HashIndex, default_workers
 
 MIB = 1024 * 1024
 FIXTURE_CACHE = ROOT / "tests" / "fixtures" / "webui_cache" / "cache"

@@ -29,12 +29,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "tests")]
 
-from civitai_shortcut_core.services.scan import ScanOptions  # noqa: E402
-from civitai_shortcut_core.services.updates import UpdateChecker  # noqa: E402
-from fake_civitai import FakeCivitai  # noqa: E402
-from fake_civitai.api_routes import add_model  # noqa: E402
-from fake_civitai.scan_routes import generated_model  # noqa: E402
-from scan_env import ScanEnv  # noqa: E402
+from civitai_shortcut_core.services.scan import ScanOptions
+from civitai_shortcut_core.services.updates import UpdateChecker
+from fake_civitai import FakeCivitai
+from fake_civitai.api_routes import add_model
+from fake_civitai.scan_routes import generated_model
+from scan_env import ScanEnv
 
 FIRST_ID = 600_000
 

@@ -20,7 +20,6 @@ from civitai_shortcut_core.services.download_extras import fetch_bytes
 from civitai_shortcut_core.services.hash_index import HashIndex
 from civitai_shortcut_core.services.scan import ScanService
 from civitai_shortcut_core.settings import Settings
-
 from fake_civitai import FIXTURES, scan_routes
 
 PAYLOADS = FIXTURES / "payloads"

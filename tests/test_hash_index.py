@@ -8,14 +8,17 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from civitai_shortcut_core.host.standalone import StandaloneHost
 from civitai_shortcut_core.host.webui_hash_cache import read_entry
 from civitai_shortcut_core.library.db import Database
 from civitai_shortcut_core.library.store import ShortcutStore
 from civitai_shortcut_core.services.hash_index import HashIndex
 from civitai_shortcut_core.services.jobs import Cancelled, JobManager
-from civitai_shortcut_core.services.model_files import ModelFile, find_model_files, scan_roots
+from civitai_shortcut_core.services.model_files import (
+    ModelFile,
+    find_model_files,
+    scan_roots,
+)
 from civitai_shortcut_core.settings import Settings
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "webui_cache"

@@ -7,13 +7,11 @@ import json
 import os
 
 import pytest
-from PIL import Image
-
 from civitai_shortcut_core.services.jobs import JobManager
 from civitai_shortcut_core.services.scan import ScanOptions
-
 from fake_civitai.api_routes import add_model
 from fake_civitai.scan_routes import generated_model, png_bytes
+from PIL import Image
 from scan_env import ScanEnv
 
 

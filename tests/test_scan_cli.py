@@ -6,11 +6,9 @@ import hashlib
 import json
 
 import pytest
-
 from civitai_shortcut_core import cli
 from civitai_shortcut_core.civitai.client import CivitaiClient
 from civitai_shortcut_core.civitai.http import CivitaiHttp
-
 from fake_civitai.api_routes import add_model
 from fake_civitai.scan_routes import generated_model, install
 

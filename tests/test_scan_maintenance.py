@@ -7,16 +7,14 @@ import json
 import time
 
 import pytest
-from PIL import Image
-
 from civitai_shortcut_core.host.base import MODEL_EXTENSIONS
 from civitai_shortcut_core.services.jobs import JobManager
 from civitai_shortcut_core.services.local_sidecars import version_info
 from civitai_shortcut_core.services.maintenance import Maintenance
 from civitai_shortcut_core.services.registration import RegistrationService
-
 from fake_civitai.api_routes import add_model
 from fake_civitai.scan_routes import generated_model, png_bytes
+from PIL import Image
 from scan_env import ScanEnv
 
 

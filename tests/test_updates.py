@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from civitai_shortcut_core.services.jobs import JobManager
 from civitai_shortcut_core.services.updates import UpdateChecker
-
 from fake_civitai.api_routes import add_model
 from fake_civitai.scan_routes import generated_model
 from scan_env import ScanEnv

@@ -15,11 +15,14 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from civitai_shortcut_core.host.hash_titles import webui_title
 from civitai_shortcut_core.host.standalone import StandaloneHost
 from civitai_shortcut_core.host.webui_hash_cache import (
-    UnsafePickle, WebUIHashCache, loads_plain, read_entry, write_entry,
+    UnsafePickle,
+    WebUIHashCache,
+    loads_plain,
+    read_entry,
+    write_entry,
 )
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "webui_cache"
@@ -162,7 +165,7 @@ def test_legacy_cache_json_is_read_when_there_is_no_store(tmp_path):
         "hashes": {"lora/old": {"mtime": MTIME, "sha256": "12" * 32}},
         "hashes-addnet": {"lora/old": {"mtime": MTIME, "sha256": "34" * 32}},
     }))
-    cache = WebUIHashCache(root / "cache", lambda: {})
+    cache = WebUIHashCache(root / "cache", dict)
     assert cache.get(lora, "LORA") == "12" * 32
     assert cache.put(lora, "LORA", "56" * 32) is False  # never rewrites the legacy file
 

@@ -49,7 +49,7 @@ def _follow(app: Any, job_id: int, *, quiet: bool) -> Any:
         return app.jobs.wait(job_id, timeout=30)
     finally:
         if not quiet:
-            print("", file=sys.stderr)
+            print(file=sys.stderr)
 
 
 def _finish(view: Any, args: Any, summary) -> int:

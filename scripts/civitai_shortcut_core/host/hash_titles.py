@@ -17,8 +17,8 @@ VAE is keyed plain ``vae``), so they get ``None`` and are cached only in our lib
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 CHECKPOINT_TYPES = ("Checkpoint", "UNet")
 LORA_TYPES = ("LORA", "LoCon", "DoRA", "LyCORIS")

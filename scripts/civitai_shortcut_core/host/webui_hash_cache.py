@@ -36,8 +36,9 @@ import os
 import pickle
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .hash_titles import webui_title
 

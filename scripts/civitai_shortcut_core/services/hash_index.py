@@ -21,10 +21,11 @@ import logging
 import os
 import sqlite3
 import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from ..files.hashing import sha256_file
 from ..host.hash_titles import webui_title
@@ -170,7 +171,7 @@ class HashIndex:
                     continue
                 except _Stopped:
                     continue
-                except BaseException as exc:  # the job's cancel/pause: stop the others, re-raise below
+                except BaseException as exc:  # noqa: BLE001 - the job's cancel/pause: stop the others, re-raised below
                     if not failure:
                         failure.append(exc)
                     stop.set()

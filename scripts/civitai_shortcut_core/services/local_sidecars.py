@@ -17,9 +17,10 @@ shape other tools expect, so matching a library costs no request per file.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from ..civitai.errors import CivitaiError
 from ..civitai.images import still_url

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from .local_sidecars import existing_sidecars, stem_of
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from ..civitai.errors import CivitaiError, NotFound
 from ..civitai.views import Model, Version
@@ -46,7 +47,7 @@ class ScanOptions:
     move: bool = False          # move matched files (with sidecars) into the folder rules
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> "ScanOptions":
+    def from_params(cls, params: Mapping[str, Any]) -> ScanOptions:
         return cls(bool(params.get("register")), bool(params.get("write_info")), bool(params.get("move")))
 
 

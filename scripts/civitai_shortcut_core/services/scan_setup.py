@@ -19,7 +19,8 @@ from ..host.base import MODEL_EXTENSIONS
 from .hash_index import HashIndex
 from .maintenance import BACKFILL_KIND, Maintenance
 from .scan import ScanService
-from .updates import KIND as UPDATES_KIND, UpdateChecker
+from .updates import KIND as UPDATES_KIND
+from .updates import UpdateChecker
 
 HASH_KIND = "hash"
 SCAN_KIND = "scan"

@@ -14,7 +14,8 @@ A model Civitai no longer lists (archived, deleted, unpublished) is reported as
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..civitai.views import Model, Version
 
