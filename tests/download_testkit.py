@@ -141,7 +141,9 @@ def make_rig(root: Path, url: str, *, workers: int = 2, start: bool = True, **se
         with lock:
             recorded.append(kwargs)
 
-    service = DownloadService(http=http, client=CivitaiClient(http), host=host, settings=box, jobs=jobs,
+    client = CivitaiClient(http)
+    # providers, as app.py passes them (the Civitai layer is built in its own section)
+    service = DownloadService(http=lambda: http, client=lambda: client, host=host, settings=box, jobs=jobs,
                               record_local_file=record, policy=FAST)
     if start:
         jobs.start()

@@ -38,6 +38,10 @@ class App:
         self.library = Library(self.db, self.data_dir, civitai_url=lambda: self.settings.civitai_url)
         self.registration = RegistrationService(self.library, self.jobs, lambda: self.civitai, lambda: self.settings)
         # [downloads]
+        from .services.downloads import DownloadService
+        self.downloads = DownloadService(http=lambda: self.http, client=lambda: self.civitai, host=host,
+                                         settings=lambda: self.settings, jobs=self.jobs,
+                                         record_local_file=self.library.store.record_local_file)
         # [scan]
         from .services.scan_setup import ScanServices
         self.scan = ScanServices(self)  # hashing, scans, update checks, upkeep (job kinds registered here)

@@ -48,6 +48,11 @@ def _numbered(name: str, n: int) -> str:
     return f"{stem} ({n}){ext}"
 
 
+def _provided(value: Any, method: str) -> Any:
+    """``value``, or what it returns when it is a provider function rather than the object."""
+    return value() if callable(value) and not hasattr(value, method) else value
+
+
 def _as_model(model: Model | Mapping[str, Any] | None) -> Model | None:
     return Model.from_json(dict(model)) if isinstance(model, Mapping) else model
 
@@ -60,8 +65,10 @@ class DownloadService:
     """Queues, runs and records file downloads (one ``download`` job per file).
 
     Args:
-        http: ``CivitaiHttp`` (storage requests and the download endpoint).
-        client: ``CivitaiClient`` (version and model look-ups when not given).
+        http: ``CivitaiHttp`` (storage requests and the download endpoint), or a function
+            returning it (the composition root builds the Civitai layer in its own section).
+        client: ``CivitaiClient`` (version and model look-ups when not given), or a function
+            returning it.
         host: the ``Host`` (type folders, the WebUI hash cache).
         settings: returns the current ``Settings``.
         jobs: the ``JobManager``; the ``download`` kind is registered here.
@@ -72,7 +79,7 @@ class DownloadService:
 
     def __init__(self, *, http: Any, client: Any, host: Any, settings: Callable[[], Any], jobs: Any,
                  record_local_file: RecordLocalFile | None = None, policy: TransferPolicy = TransferPolicy()):
-        self.http, self.client, self.host, self.jobs = http, client, host, jobs
+        self._http, self._client, self.host, self.jobs = http, client, host, jobs
         self._settings = settings
         self.record_local_file = record_local_file
         self.policy = policy
@@ -82,6 +89,14 @@ class DownloadService:
     @property
     def settings(self) -> Any:
         return self._settings()
+
+    @property
+    def http(self) -> Any:
+        return _provided(self._http, "send")
+
+    @property
+    def client(self) -> Any:
+        return _provided(self._client, "get_version")
 
     def apply_settings(self) -> None:
         """Resizes the worker pool after ``download_concurrency`` changed."""
