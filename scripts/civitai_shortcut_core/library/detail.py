@@ -115,7 +115,8 @@ def load_detail(conn: sqlite3.Connection, data_dir: Path, model_id: int, civitai
         json.loads(v["trained_words"] or "[]"), v["download_url"], files_by_version.get(v["id"], []),
         images_by_version.get(v["id"], []), v["id"] in downloaded_versions)
         for v in conn.execute("SELECT * FROM version WHERE model_id = ? ORDER BY position", (model_id,))]
-    raw = json.loads(m["raw"]) if m["raw"] else None
+    raw_row = conn.execute("SELECT raw FROM model_raw WHERE model_id = ?", (model_id,)).fetchone()
+    raw = json.loads(raw_row[0]) if raw_row else None
     description = raw.get("description") if isinstance(raw, dict) else None
     return ShortcutDetail(
         id=m["id"], name=m["name"], type=m["type"], type_label=TYPE_LABELS.get(m["type"], m["type"]),

@@ -51,7 +51,7 @@ def export_library(library: Library, *, include_raw: bool = True) -> dict[str, A
     for r in conn.execute("SELECT model_id, tag FROM model_tag ORDER BY rowid"):
         tags.setdefault(r["model_id"], []).append(r["tag"])
     shortcuts = []
-    for m in conn.execute("SELECT * FROM model ORDER BY id"):
+    for m in conn.execute("SELECT m.*, r.raw FROM model m LEFT JOIN model_raw r ON r.model_id = m.id ORDER BY m.id"):
         item = {"id": m["id"], "name": m["name"], "type": m["type"], "creator": m["creator"], "note": m["note"],
                 "registered_at": _iso(m["registered_at"]), "updated_at": _iso(m["updated_at"]),
                 "selected_version_id": m["selected_version_id"], "tags": tags.get(m["id"], []),

@@ -267,5 +267,5 @@ class LibraryQuery:
 
     def raw_model(self, model_id: int) -> dict | None:
         """The stored API JSON of a shortcut (None for stubs and unknown ids)."""
-        row = self._conn().execute("SELECT raw FROM model WHERE id = ?", (model_id,)).fetchone()
+        row = self._conn().execute("SELECT raw FROM model_raw WHERE model_id = ?", (model_id,)).fetchone()
         return json.loads(row[0]) if row and row[0] else None

@@ -72,7 +72,7 @@ class ShortcutStore:
         """Stores a model body as a shortcut, creating it or refreshing it.
 
         Args:
-            raw: the ``/api/v1/models/{id}`` JSON, kept verbatim in ``raw``.
+            raw: the ``/api/v1/models/{id}`` JSON, kept verbatim in ``model_raw``.
             selected_version_id: the version a version link pointed at (else the newest).
             thumbnail: the still chosen for the browser; ``None`` keeps the current one.
             image_paths: image URL -> cached file (relative); URLs not listed keep the file
@@ -116,10 +116,11 @@ class ShortcutStore:
         conn.execute(
             """UPDATE model SET name = ?, name_fold = ?, type = ?, type_group = ?, creator = ?, nsfw = ?,
                nsfw_level = ?, early_access = ?, selected_version_id = ?, latest_version_id = ?,
-               search_text = ?, updated_at = ?, needs_refresh = 0, raw = ? WHERE id = ?""",
+               search_text = ?, updated_at = ?, needs_refresh = 0 WHERE id = ?""",
             (rows.name, fold(rows.name), rows.type, type_group(rows.type), rows.creator, int(rows.nsfw),
              rows.nsfw_level, int(rows.early_access), selected, rows.versions[0].id if rows.versions else None,
-             rows.search_text(), stamp, raw_text, rows.id))
+             rows.search_text(), stamp, rows.id))
+        conn.execute("INSERT OR REPLACE INTO model_raw (model_id, raw) VALUES (?, ?)", (rows.id, raw_text))
         self._index_text(conn, rows.id, rows.search_text())
 
     def _index_text(self, conn: sqlite3.Connection, model_id: int, text: str | None) -> None:
