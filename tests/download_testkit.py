@@ -21,7 +21,7 @@ from civitai_shortcut_core.host.standalone import StandaloneHost
 from civitai_shortcut_core.library.db import Database
 from civitai_shortcut_core.services.download_task import TransferPolicy
 from civitai_shortcut_core.services.downloads import DownloadService
-from civitai_shortcut_core.services.jobs import Cancelled, JobManager, Paused
+from civitai_shortcut_core.services.jobs import Cancelled, JobManager
 from civitai_shortcut_core.settings import Settings
 
 KEY = "0123456789abcdef0123456789abcdef"

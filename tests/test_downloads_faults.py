@@ -19,10 +19,21 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from download_testkit import READ_TIMEOUT, file_json, make_rig, model_json, payload, sha
-from fake_civitai.download_routes import (Corrupt, Cut, Drip, Expired, HtmlAsOctets, HtmlLogin, IgnoreRange,
-                                          JsonError200, Stall, Status, WrongLength, downloads)
+from fake_civitai.download_routes import (
+    Corrupt,
+    Cut,
+    Drip,
+    Expired,
+    HtmlAsOctets,
+    HtmlLogin,
+    IgnoreRange,
+    JsonError200,
+    Stall,
+    Status,
+    WrongLength,
+    downloads,
+)
 
 COUNT = 100
 SEED = 20260808

@@ -6,14 +6,13 @@ import io
 import json
 
 import pytest
-from PIL import Image
-
 from civitai_shortcut_core.civitai import errors as cerr
 from civitai_shortcut_core.files import errors as ferr
 from download_testkit import file_json, make_rig, model_json, payload, poll, sha
 from fake_civitai import FIXTURES, Response
 from fake_civitai.api_routes import add_model
 from fake_civitai.download_routes import Cut, Drip, downloads
+from PIL import Image
 
 MID, VID, FID = 990_700, 9_907_001, 9_970_001
 
@@ -103,7 +102,7 @@ def test_enqueue_downloads_the_primary_file_with_sidecars_and_records_it(rig, fi
 
 
 def test_sidecar_settings_are_honoured_and_user_preview_kept(rig, files, civitai, cdn):
-    data, model = _single(files, civitai, images=[_image(civitai, "1.jpeg")])
+    _data, model = _single(files, civitai, images=[_image(civitai, "1.jpeg")])
     lora = rig.host.folder_for_type("LORA").resolve()
     lora.mkdir(parents=True)
     (lora / "ink wash.png").write_bytes(_jpeg((1, 2, 3)))  # the user's own preview
@@ -172,7 +171,7 @@ def test_already_have_it_when_the_same_file_is_there(rig, files, civitai):
 
 
 def test_second_enqueue_joins_the_active_job(rig, files, civitai):
-    data, model = _single(files, civitai, size=100_000)
+    _data, model = _single(files, civitai, size=100_000)
     files.fault(FID, Drip(rate=200_000))
     (first,) = rig.service.enqueue(MID, VID, model=model)
     poll(lambda: rig.jobs.get(first).state == "running")
@@ -185,7 +184,7 @@ def test_second_enqueue_joins_the_active_job(rig, files, civitai):
 
 
 def test_failed_job_keeps_the_typed_sentence(rig, files, civitai):
-    data, model = _single(files, civitai)
+    _data, model = _single(files, civitai)
     files.error_for(VID, "403_download_early_access")
     (job_id,) = rig.service.enqueue(MID, VID, model=model)
     view = rig.jobs.wait(job_id, timeout=20)
@@ -197,7 +196,7 @@ def test_failed_job_keeps_the_typed_sentence(rig, files, civitai):
 
 
 def test_unknown_file_and_flagged_file_are_refused_at_enqueue(rig, files, civitai):
-    data, model = _single(files, civitai)
+    _data, model = _single(files, civitai)
     with pytest.raises(cerr.NotFound):
         rig.service.enqueue(MID, VID, [123], model=model)
     model["modelVersions"][0]["files"][0]["pickleScanResult"] = "Danger"
@@ -233,7 +232,7 @@ def _stopped_mid_transfer(rig, files, civitai, action):
 
 
 def test_pause_really_stops_the_transfer_and_resume_continues_from_the_part(rig, files, civitai):
-    data, model, job_id, part, view = _stopped_mid_transfer(rig, files, civitai, rig.jobs.pause)
+    data, _model, job_id, part, view = _stopped_mid_transfer(rig, files, civitai, rig.jobs.pause)
     assert view.state == "paused"
     kept = part.stat().st_size
     requests_before = len(files.log(FID))
@@ -248,7 +247,7 @@ def test_pause_really_stops_the_transfer_and_resume_continues_from_the_part(rig,
 
 
 def test_cancel_really_stops_the_transfer_and_removes_the_part(rig, files, civitai):
-    data, model, job_id, part, view = _stopped_mid_transfer(rig, files, civitai, rig.jobs.cancel)
+    _data, _model, _job_id, part, view = _stopped_mid_transfer(rig, files, civitai, rig.jobs.cancel)
     assert view.state == "cancelled"
     assert not part.exists() and not part.with_name(part.name + ".json").exists()
     assert len(files.log(FID)) == 1
@@ -257,7 +256,7 @@ def test_cancel_really_stops_the_transfer_and_removes_the_part(rig, files, civit
 
 def test_enqueue_fetches_version_and_model_when_not_given(rig, files, civitai):
     """Without views at hand, the service asks the client (routes served by api_routes)."""
-    data, model = _single(files, civitai)
+    _data, model = _single(files, civitai)
     add_model(civitai, model)
     (job_id,) = rig.service.enqueue(None, VID)
     assert rig.jobs.wait(job_id, timeout=20).state == "done"

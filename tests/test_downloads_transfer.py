@@ -9,14 +9,36 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from civitai_shortcut_core.civitai import errors as cerr
 from civitai_shortcut_core.files import errors as ferr
 from civitai_shortcut_core.services.download_task import DownloadSpec, FileTransfer
 from civitai_shortcut_core.services.jobs import Cancelled, Paused
-from download_testkit import FAST, KEY, READ_TIMEOUT, Recorder, SettingsBox, make_http, payload, settings_for, sha
-from fake_civitai.download_routes import (Corrupt, Cut, Drip, Expired, Gone, HtmlAsOctets, HtmlLogin, IgnoreRange,
-                                          JsonError200, Stall, Status, WrongLength, downloads)
+from download_testkit import (
+    FAST,
+    KEY,
+    READ_TIMEOUT,
+    Recorder,
+    SettingsBox,
+    make_http,
+    payload,
+    settings_for,
+    sha,
+)
+from fake_civitai.download_routes import (
+    Corrupt,
+    Cut,
+    Drip,
+    Expired,
+    Gone,
+    HtmlAsOctets,
+    HtmlLogin,
+    IgnoreRange,
+    JsonError200,
+    Stall,
+    Status,
+    WrongLength,
+    downloads,
+)
 
 SIZE = 200_000
 VID, FID = 9_900_500, 9_950_001

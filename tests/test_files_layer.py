@@ -8,14 +8,17 @@ import json
 import os
 import random
 
-
 import pytest
-from PIL import Image
-
 from civitai_shortcut_core.files import atomic, disk, folders, hashing, sidecars, stills
-from civitai_shortcut_core.files.errors import BadFolderTemplate, DiskFull, NotAnImage, UnsafePath
+from civitai_shortcut_core.files.errors import (
+    BadFolderTemplate,
+    DiskFull,
+    NotAnImage,
+    UnsafePath,
+)
 from civitai_shortcut_core.host.standalone import StandaloneHost
 from civitai_shortcut_core.settings import Settings
+from PIL import Image
 
 
 # -- atomic ---------------------------------------------------------------------------------
@@ -144,7 +147,7 @@ def test_user_folder_wins_and_is_kept_inside(host, tmp_path):
 
 
 def test_extra_folders_override_the_host(host, tmp_path):
-    settings = Settings(extra_folders="# comment\nlora = %s\nbroken line\nUpscaler=%s" % (tmp_path / "L", tmp_path / "U"))
+    settings = Settings(extra_folders=f"# comment\nlora = {tmp_path / 'L'}\nbroken line\nUpscaler={tmp_path / 'U'}")
     assert folders.parse_extra_folders(settings.extra_folders) == {"lora": tmp_path / "L", "upscaler": tmp_path / "U"}
     assert folders.target_folder(host, settings, FACTS) == (tmp_path / "L").resolve()
 
@@ -268,7 +271,8 @@ def test_files_and_services_never_import_gradio_or_modules():
     for layer in ("files", "services"):
         for name in os.listdir(os.path.join(root, layer)):
             if name.endswith(".py"):
-                text = open(os.path.join(root, layer, name), encoding="utf-8").read()
+                with open(os.path.join(root, layer, name), encoding="utf-8") as handle:
+                    text = handle.read()
                 assert "import gradio" not in text and "from modules" not in text and "import modules" not in text, name
 
 

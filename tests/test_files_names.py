@@ -6,11 +6,18 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
-
 from civitai_shortcut_core.files.errors import UnsafePath
-from civitai_shortcut_core.files.names import (MAX_NAME_BYTES, filename_from_content_disposition, fix_mojibake,
-                                               resolve_inside, safe_dirname, safe_filename, split_extension)
+from civitai_shortcut_core.files.names import (
+    MAX_NAME_BYTES,
+    filename_from_content_disposition,
+    fix_mojibake,
+    resolve_inside,
+    safe_dirname,
+    safe_filename,
+    split_extension,
+)
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 #: names seen from Civitai (civitai-api.md §3.3: decodeURIComponent-ed, CJK, separators) or typed by users
 UNSAFE_NAMES = [

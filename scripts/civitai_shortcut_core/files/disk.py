@@ -8,8 +8,8 @@ small margin must be free before we start.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .errors import DiskFull
 

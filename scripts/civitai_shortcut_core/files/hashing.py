@@ -7,8 +7,8 @@ because SHA-256 itself is the bottleneck; 1 MiB keeps memory small.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 BLOCK = 1024 * 1024
 

@@ -18,8 +18,9 @@ import html
 import json
 import logging
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .atomic import write_atomic
 from .stills import to_png

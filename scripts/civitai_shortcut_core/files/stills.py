@@ -45,7 +45,7 @@ def sniff_kind(data: bytes) -> str:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if text.startswith((b"<!doctype", b"<html", b"<head", b"<body")):
         return "html"
-    if text.startswith(b"<?xml") or text.startswith(b"<error"):
+    if text.startswith((b"<?xml", b"<error")):
         return "xml"
     if text.startswith((b"{", b"[")):
         return "json"

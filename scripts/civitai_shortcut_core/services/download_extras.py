@@ -8,20 +8,27 @@ line, and the download still counts as done.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
 from ..civitai.errors import CivitaiError, NetworkError
-from ..civitai.responses import raise_for_civitai
 from ..civitai.images import still_url
+from ..civitai.responses import raise_for_civitai
 from ..civitai.views import Model, Version
+from ..files.atomic import write_atomic
 from ..files.errors import FilesError, NotAnImage
 from ..files.names import resolve_inside, safe_dirname, safe_filename
-from ..files.atomic import write_atomic
-from ..files.sidecars import sidecar_paths, webui_metadata, write_info, write_preview, write_webui_metadata
+from ..files.sidecars import (
+    sidecar_paths,
+    webui_metadata,
+    write_info,
+    write_preview,
+    write_webui_metadata,
+)
 from ..files.stills import open_still, sniff_kind
 
 log = logging.getLogger(__name__)

@@ -35,7 +35,7 @@ import re
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -45,8 +45,15 @@ from ..civitai import errors as civitai_errors
 from ..civitai.responses import raise_for_civitai, retry_after
 from ..files.atomic import fsync_dir, start_writeback, write_atomic
 from ..files.disk import ensure_free_space, free_bytes
-from ..files.errors import (DiskFull, FileConflict, HashMismatch, NotAModelFile, SizeMismatch, StorageRefused,
-                            TransferFailed)
+from ..files.errors import (
+    DiskFull,
+    FileConflict,
+    HashMismatch,
+    NotAModelFile,
+    SizeMismatch,
+    StorageRefused,
+    TransferFailed,
+)
 from ..files.hashing import StreamHasher, sha256_file
 from ..files.names import resolve_inside, split_extension
 from .jobs import Cancelled
@@ -102,6 +109,9 @@ class TransferPolicy:
     max_redirects: int = 5
 
 
+DEFAULT_POLICY = TransferPolicy()
+
+
 @dataclass(frozen=True)
 class DownloadSpec:
     """Everything needed to (re-)run one file download; stored as the job's params."""
@@ -117,7 +127,7 @@ class DownloadSpec:
         return asdict(self)
 
     @classmethod
-    def from_params(cls, params: dict[str, Any]) -> "DownloadSpec":
+    def from_params(cls, params: dict[str, Any]) -> DownloadSpec:
         return cls(version_id=int(params["version_id"]),
                    file_id=None if params.get("file_id") is None else int(params["file_id"]),
                    folder=str(params["folder"]), name=str(params["name"]),
@@ -182,7 +192,7 @@ class FileTransfer:
     """Runs one :class:`DownloadSpec` to a verified file (see the module docstring)."""
 
     def __init__(self, http: Any, spec: DownloadSpec, *, progress: Progress | None = None,
-                 policy: TransferPolicy = TransferPolicy(), rng: random.Random | None = None):
+                 policy: TransferPolicy = DEFAULT_POLICY, rng: random.Random | None = None):
         self.http, self.spec, self.policy = http, spec, policy
         self.progress = progress or NoProgress()
         self._rng = rng or random.Random()
@@ -532,7 +542,7 @@ class FileTransfer:
 
 
 def download_file(http: Any, spec: DownloadSpec, *, progress: Progress | None = None,
-                  policy: TransferPolicy = TransferPolicy()) -> DownloadResult:
+                  policy: TransferPolicy = DEFAULT_POLICY) -> DownloadResult:
     """Downloads one file to a verified final path (see :class:`FileTransfer`)."""
     return FileTransfer(http, spec, progress=progress, policy=policy).run()
 

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from ..civitai.errors import NotFound
 from ..civitai.views import File, Model, Version, folder_type
@@ -27,7 +28,14 @@ from ..files.errors import FileConflict, FlaggedFile
 from ..files.folders import FolderFacts, target_folder
 from ..files.names import resolve_inside, safe_filename, split_extension
 from .download_extras import ExtrasWriter, fetch_bytes, sidecar_plan
-from .download_task import DownloadResult, DownloadSpec, FileTransfer, Progress, TransferPolicy
+from .download_task import (
+    DEFAULT_POLICY,
+    DownloadResult,
+    DownloadSpec,
+    FileTransfer,
+    Progress,
+    TransferPolicy,
+)
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +86,7 @@ class DownloadService:
     """
 
     def __init__(self, *, http: Any, client: Any, host: Any, settings: Callable[[], Any], jobs: Any,
-                 record_local_file: RecordLocalFile | None = None, policy: TransferPolicy = TransferPolicy()):
+                 record_local_file: RecordLocalFile | None = None, policy: TransferPolicy = DEFAULT_POLICY):
         self._http, self._client, self.host, self.jobs = http, client, host, jobs
         self._settings = settings
         self.record_local_file = record_local_file
@@ -269,4 +277,4 @@ class DownloadService:
             log.warning("Could not store the hash of %s in the WebUI cache: %s", final.name, exc)
 
 
-__all__ = ["DownloadService", "KIND", "file_key"]
+__all__ = ["KIND", "DownloadService", "file_key"]
