@@ -30,17 +30,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "tests")]
 
-from civitai_shortcut_core.civitai import CivitaiClient, CivitaiHttp, raise_for_civitai, thumbnail_url  # noqa: E402
-from civitai_shortcut_core.library import Library  # noqa: E402
-from civitai_shortcut_core.library.media import images_to_fetch  # noqa: E402
-from civitai_shortcut_core.library.model_rows import parse_model  # noqa: E402
-from civitai_shortcut_core.library.db import Database  # noqa: E402
-from civitai_shortcut_core.services.jobs import JobManager  # noqa: E402
-from civitai_shortcut_core.services.registration import RegistrationService  # noqa: E402
-from civitai_shortcut_core.settings import Settings  # noqa: E402
-from fake_civitai import FakeCivitai  # noqa: E402
-from fake_civitai.api_routes import add_model  # noqa: E402
-from library_kit import generated_model, install_cdn  # noqa: E402
+from civitai_shortcut_core.civitai import CivitaiClient, CivitaiHttp, raise_for_civitai, thumbnail_url
+from civitai_shortcut_core.library import Library
+from civitai_shortcut_core.library.db import Database
+from civitai_shortcut_core.library.media import images_to_fetch
+from civitai_shortcut_core.library.model_rows import parse_model
+from civitai_shortcut_core.services.jobs import JobManager
+from civitai_shortcut_core.services.registration import RegistrationService
+from civitai_shortcut_core.settings import Settings
+from fake_civitai import FakeCivitai
+from fake_civitai.api_routes import add_model
+from library_kit import generated_model, install_cdn
 
 FIRST_ID = 700_000
 

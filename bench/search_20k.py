@@ -29,9 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "tests")]
 
-from civitai_shortcut_core.library import Query, Thumbnail  # noqa: E402
-from civitai_shortcut_core.library.query import SORTS  # noqa: E402
-from library_kit import BASE_MODELS, TYPES, generated_model, make_library  # noqa: E402
+from civitai_shortcut_core.library import Query, Thumbnail
+from civitai_shortcut_core.library.query import SORTS
+from library_kit import BASE_MODELS, TYPES, generated_model, make_library
 
 WORDS = ("anime", "realistic", "style", "portrait", "landscape", "detail", "ink", "watercolor", "pixel", "cyber",
          "fantasy", "armor", "dress", "lighting", "cinematic", "retro", "neon", "sketch", "clay", "glass", "dragon",
@@ -113,7 +113,7 @@ def legacy_search(path: Path, query: Query) -> int:
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def timed(fn, queries) -> list[float]:

@@ -15,11 +15,10 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
-
 from civitai_shortcut_core.library import Library
 from civitai_shortcut_core.library.db import Database
 from fake_civitai.server import Request, Response
+from PIL import Image
 
 MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 256
 BASE_MODELS = ("SD 1.5", "SDXL 1.0", "Pony", "Illustrious", "Flux.1 D", "SD 3.5")

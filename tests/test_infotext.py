@@ -4,11 +4,16 @@ values, including values with commas, colons, quotes and newlines (hypothesis)."
 from __future__ import annotations
 
 import pytest
+from civitai_shortcut_core.services.infotext import (
+    Infotext,
+    format_infotext,
+    format_parameters,
+    infotext_from_meta,
+    parse_infotext,
+    parse_parameters,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from civitai_shortcut_core.services.infotext import (Infotext, format_infotext, format_parameters,
-                                                      infotext_from_meta, parse_infotext, parse_parameters)
 
 WEBUI_SAMPLE = (
     "masterpiece, best quality, 1girl, <lora:add_detail:0.6>\n"

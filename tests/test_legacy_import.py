@@ -14,11 +14,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from PIL import Image
-
 from civitai_shortcut_core.library.legacy import find_legacy_data, find_legacy_installs, import_legacy
 from civitai_shortcut_core.library.legacy_formats import parse_date, salvage_json
 from library_kit import dump, make_library
+from PIL import Image
 
 LEGACY = Path(__file__).parent / "fixtures" / "legacy"
 
@@ -144,8 +143,8 @@ def test_finding_the_old_data(tmp_path, original):
 
 
 def test_salvage_keeps_complete_entries_before_the_damage():
-    assert salvage_json('{"a": 1, "b": [1, 2]') == ({"a": 1, "b": [1, 2]}, "broken JSON at line 1, column 21; "
-                                                                            "kept the 2 complete entries before it")
+    expected = "broken JSON at line 1, column 21; kept the 2 complete entries before it"
+    assert salvage_json('{"a": 1, "b": [1, 2]') == ({"a": 1, "b": [1, 2]}, expected)
     value, reason = salvage_json('[1, 2, {"x": ')
     assert value == [1, 2] and "kept the 2" in reason
     assert salvage_json("garbage")[0] is None

@@ -8,10 +8,9 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-
 from civitai_shortcut_core import cli
-from civitai_shortcut_core.cli_library import add_cmd
 from civitai_shortcut_core.civitai import CivitaiClient
+from civitai_shortcut_core.cli_library import add_cmd
 from civitai_shortcut_core.library.legacy_formats import read_backup_urls
 from civitai_shortcut_core.services.jobs import JobManager
 from civitai_shortcut_core.services.registration import RegistrationService

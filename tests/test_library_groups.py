@@ -6,10 +6,9 @@ from __future__ import annotations
 import io
 
 import pytest
-from PIL import Image, PngImagePlugin
-
 from civitai_shortcut_core.library import ClassificationError, RecipeError, RecipeImage
 from library_kit import generated_model, make_library
+from PIL import Image, PngImagePlugin
 
 URL = "http://cdn.invalid"
 INFOTEXT = 'a cat\nNegative prompt: dog\nSteps: 20, Sampler: Euler a, Lora hashes: "x: 1, y: 2"'
@@ -126,7 +125,7 @@ def test_recipe_search_like_the_original_browser(lib):
     lib.recipes.create("Portrait soft", description="studio light", classification="People", model_ids=[1, 2])
     lib.recipes.create("Landscape", description="golden hour", classification="Places", model_ids=[2])
     lib.recipes.create("Portrait hard", description="rim light", classification="People")
-    names = lambda rs: [r.name for r in rs]  # noqa: E731
+    names = lambda rs: [r.name for r in rs]
     assert names(lib.recipes.list_all("portrait")) == ["Portrait hard", "Portrait soft"]
     assert names(lib.recipes.list_all("#golden, #studio")) == ["Landscape", "Portrait soft"]
     assert names(lib.recipes.list_all("portrait, #rim")) == ["Portrait hard"]

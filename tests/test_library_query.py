@@ -4,7 +4,6 @@ sorting and paging with totals. Run with and without the FTS5 index."""
 from __future__ import annotations
 
 import pytest
-
 from civitai_shortcut_core.library import Query, Thumbnail
 from civitai_shortcut_core.library.query import parse_text
 from library_kit import generated_model, make_library

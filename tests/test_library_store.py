@@ -8,7 +8,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from civitai_shortcut_core.library import Thumbnail
 from civitai_shortcut_core.library.db import Database
 from civitai_shortcut_core.library.migrations import MIGRATIONS

@@ -12,14 +12,13 @@ import time
 from pathlib import Path
 
 import pytest
-from PIL import Image
-
 from civitai_shortcut_core.civitai import CivitaiClient, ModelRef, NotCivitaiLink
 from civitai_shortcut_core.services.jobs import JobManager
 from civitai_shortcut_core.services.registration import RegistrationService
 from civitai_testkit import KEY, make_http
 from fake_civitai.api_routes import add_model, set_api_key
 from library_kit import generated_model, install_cdn, localize, make_library
+from PIL import Image
 
 HERE = Path(__file__).parent
 
@@ -139,7 +138,7 @@ def test_info_only_skips_gallery_images_but_makes_a_thumbnail(env):
 
 
 def test_a_broken_image_does_not_fail_the_model(env):
-    lib, service, jobs, server = env
+    _, service, jobs, server = env
     add_model(server, generated_model(150, server.url, versions=1, images=2, levels=(1, 2)))
     server.script(r"/cdn/.*/m150-v0-i1/", status=404, body={"error": "gone"}, times=None)
     result = run(jobs, service.register([150]))
@@ -179,7 +178,7 @@ def test_fixture_models_of_every_type_register_offline(env):
 
 
 def test_import_favourites_with_the_api_key(env):
-    lib, service, jobs, server = env
+    _, service, jobs, server = env
     set_api_key(server, KEY)
     for i in (170, 171):
         add_model(server, generated_model(i, server.url))

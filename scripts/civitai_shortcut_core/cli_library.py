@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from .library import Query
 from .library.export import write_backup_links, write_export
@@ -82,7 +83,7 @@ def _follow(app: Any, job_id: int) -> Any:
         print("\nCancelled.", file=sys.stderr)
         return app.jobs.wait(job_id, timeout=30)
     finally:
-        print("", file=sys.stderr)
+        print(file=sys.stderr)
 
 
 def add_cmd(app: Any, links: Sequence[str], files: Sequence[Path], info_only: bool, wait: bool) -> int:

@@ -25,11 +25,20 @@ from typing import Any
 from ..files.errors import NotAnImage
 from ..files.stills import STILL_KINDS, sniff_kind
 from .image_info import read_image_infotext
-from .legacy_formats import (LegacyRecipe, LegacyShortcut, Problem, read_backup_urls, read_classifications,
-                             read_json_file, read_recipes, read_settings, read_shortcuts)
+from .legacy_formats import (
+    LegacyRecipe,
+    LegacyShortcut,
+    Problem,
+    read_backup_urls,
+    read_classifications,
+    read_json_file,
+    read_recipes,
+    read_settings,
+    read_shortcuts,
+)
 from .library import Library
 from .media import level_of_url, url_stem
-from .model_rows import NotModelJson, ModelRows, parse_model
+from .model_rows import ModelRows, NotModelJson, parse_model
 from .store import Thumbnail
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,9 @@ Data-folder layout it owns::
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from .classifications import Classifications
 from .db import Database
@@ -22,7 +23,6 @@ from .media import MediaStore
 from .query import LibraryQuery, Page, Query
 from .recipes import Recipes
 from .store import ShortcutStore
-
 
 
 class Library:

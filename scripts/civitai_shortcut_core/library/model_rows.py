@@ -133,7 +133,7 @@ def image_level(raw: dict) -> int:
     level = raw.get("nsfwLevel")
     number = _int(level)
     if number is not None:
-        return number if number >= 0 else 0
+        return max(number, 0)
     if isinstance(level, str):
         return LEVEL_BY_NAME.get(level.strip().casefold(), 0)
     nsfw = raw.get("nsfw")

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from .model_rows import LORA_FAMILY, TYPE_LABELS, fold
 from .store import has_fts

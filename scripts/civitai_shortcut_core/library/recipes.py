@@ -15,9 +15,10 @@ import logging
 import sqlite3
 import time
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from ..files.atomic import write_atomic
 from .db import Database

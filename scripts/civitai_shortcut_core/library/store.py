@@ -14,9 +14,10 @@ import json
 import logging
 import sqlite3
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from .db import Database
 from .model_rows import ModelRows, fold, parse_model, type_group

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 NEGATIVE_PREFIX = "Negative prompt:"
 #: keys that mark a parameter line even when it has fewer than three pairs

@@ -20,14 +20,22 @@ saved whatever bytes arrived as thumbnails. Here a batch is one ``register`` job
 from __future__ import annotations
 
 import logging
-import threading
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
-from ..civitai import (CivitaiClient, CivitaiError, ModelRef, NotCivitaiLink, find_links, raise_for_civitai,
-                       refs_from_file, thumbnail_url)
+from ..civitai import (
+    CivitaiClient,
+    CivitaiError,
+    ModelRef,
+    NotCivitaiLink,
+    find_links,
+    raise_for_civitai,
+    refs_from_file,
+    thumbnail_url,
+)
 from ..files.errors import NotAnImage
 from ..library import Library, Thumbnail
 from ..library.media import images_to_fetch
@@ -187,7 +195,7 @@ class RegistrationService:
         """Moves one link to its next stage; returns its result when it is finished."""
         try:
             value = future.result()
-        except Exception as exc:  # noqa: BLE001 - reported in the link's result or logged below
+        except Exception as exc:
             if ctx.stopping:
                 raise
             if stage == "model":
@@ -210,7 +218,7 @@ class RegistrationService:
             else:
                 return self._write(work, value)
             return self._after_images(ctx, work, settings, info_only, cdn, pending)
-        except Exception as exc:  # noqa: BLE001 - e.g. a body that is not a model, or a disk error
+        except Exception as exc:
             if ctx.stopping:
                 raise
             return self._failed(work, exc)
