@@ -234,6 +234,7 @@ class DownloadService:
             CivitaiError: the version or model cannot be fetched; an unknown file id (NotFound).
             FilesError: an unsafe folder, a bad template, a flagged file, no free name.
         """
+        model, version = self._fetch(model_id, version_id, model, version)  # network: outside the lock
         with self._enqueue_lock:  # two quick clicks must not start two jobs for one .part
             plans = self.plan(model_id, version_id, file_ids, all_files=all_files, folder=folder, rule=rule,
                               template=template, classification=classification, rename=rename,
