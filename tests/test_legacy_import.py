@@ -156,3 +156,23 @@ def test_dates_in_every_shape():
     assert parse_date("2024-07-03T21:15:09Z") == 1720041309.0
     assert parse_date(1720041309000) == 1720041309.0
     assert parse_date("yesterday") is None and parse_date(None) is None
+
+
+def test_import_runs_as_a_job_with_progress_and_offers_the_settings(tmp_path, original):
+    from civitai_shortcut_core.services.jobs import JobManager
+    from civitai_shortcut_core.services.legacy_import import LegacyImportService
+
+    lib = make_library(tmp_path)
+    jobs = JobManager(lib.db)
+    service = LegacyImportService(lib, jobs)
+    jobs.start()
+    try:
+        view = jobs.wait(service.start(original), timeout=30)
+    finally:
+        jobs.stop()
+    assert view.state == "done", view.error
+    assert view.result["counts"]["shortcuts"] == 4 and view.result["settings"]["api_key"] == "***"
+    assert view.unit == "shortcuts" and view.message.startswith("Imported 5 shortcuts")
+    assert service.settings_found(original)["api_key"] == "legacy-key-123"
+    assert service.settings_found(tmp_path) == {}
+    assert service.candidates(original.parent) == [original]

@@ -122,3 +122,15 @@ def test_parse_text_shapes():
     parsed = parse_text(" Dream  Shaper , #Anime, @Note text,, #, @ ")
     assert parsed.words == [["dream", "shaper"]]
     assert parsed.tags == ["anime"] and parsed.notes == ["note text"]
+
+
+def test_a_search_past_its_time_limit_stops_with_a_typed_error(tmp_path):
+    from civitai_shortcut_core.library import SearchTooSlow
+
+    library = make_library(tmp_path)
+    library.db.write(lambda conn: [library.store.add_stub(i, name=f"stub {i}") for i in range(1, 2001)])
+    library.query.time_limit = -1.0   # already past: the first progress check interrupts
+    with pytest.raises(SearchTooSlow, match="longer than"):
+        library.search(text="@nothing")
+    library.query.time_limit = 30.0
+    assert library.search(text="stub 1999").total == 1, "the connection works again after an interrupt"

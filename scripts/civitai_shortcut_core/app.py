@@ -37,6 +37,8 @@ class App:
         from .services.registration import RegistrationService
         self.library = Library(self.db, self.data_dir, civitai_url=lambda: self.settings.civitai_url)
         self.registration = RegistrationService(self.library, self.jobs, lambda: self.civitai, lambda: self.settings)
+        from .services.legacy_import import LegacyImportService
+        self.legacy_import = LegacyImportService(self.library, self.jobs)
         # [downloads]
         from .services.downloads import DownloadService
         self.downloads = DownloadService(http=lambda: self.http, client=lambda: self.civitai, host=host,

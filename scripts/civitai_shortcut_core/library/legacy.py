@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..files.errors import NotAnImage
 from ..files.stills import STILL_KINDS, sniff_kind
@@ -113,11 +113,19 @@ def _original_cache_name(version_id: int, url: str) -> str:
     return f"{version_id}-{base.rsplit('.', 1)[0]}.png"
 
 
-class LegacyImporter:
-    """Runs one import into a ``Library``; see the module docstring for the rules."""
+Progress = Callable[[int, int, str], None]
 
-    def __init__(self, library: Library):
+
+class LegacyImporter:
+    """Runs one import into a ``Library``; see the module docstring for the rules.
+
+    ``progress(done, total, message)`` is called before each shortcut; it may raise to stop
+    the import (the job's cancel), and what was imported so far stays: a re-run skips it.
+    """
+
+    def __init__(self, library: Library, progress: Progress | None = None):
         self.library = library
+        self._progress = progress
 
     def run(self, path: str | Path) -> LegacyImportResult:
         """Imports everything found at ``path`` (extension folder, ``data_sc`` or a file in it).
@@ -135,7 +143,9 @@ class LegacyImporter:
             result.problems.append(Problem(SHORTCUTS, f"older files also exist in {root.parent}; only data_sc "
                                                       "(the newer copy) was imported"))
         entries = self._read(root, SHORTCUTS, read_shortcuts, result) or []
-        for entry in sorted(entries, key=lambda e: e.id):
+        for done, entry in enumerate(sorted(entries, key=lambda e: e.id)):
+            if self._progress is not None:
+                self._progress(done, len(entries), entry.name or f"model {entry.id}")
             self._import_shortcut(root, entry, result, recovered=False)
         self._recover_orphan_infos(root, {e.id for e in entries}, result)
         self._import_classifications(root, result)
@@ -315,6 +325,6 @@ class LegacyImporter:
             return 0.0
 
 
-def import_legacy(library: Library, path: str | Path) -> LegacyImportResult:
+def import_legacy(library: Library, path: str | Path, progress: Progress | None = None) -> LegacyImportResult:
     """Imports the original extension's data at ``path``; see ``LegacyImporter``."""
-    return LegacyImporter(library).run(path)
+    return LegacyImporter(library, progress).run(path)

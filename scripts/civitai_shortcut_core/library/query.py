@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,34 @@ SORTS = {
 #: filter groups offered to users; any raw Civitai type is accepted as well
 TYPE_GROUPS = {"LoRA": LORA_FAMILY}
 MAX_PER_PAGE = 500
+#: seconds a search may run before it is stopped (DESIGN: a typed error, never a frozen page)
+TIME_LIMIT = 3.0
+
+
+class SearchTooSlow(TimeoutError):
+    """A search ran past its time limit and was stopped."""
+
+    code = "search_too_slow"
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        super().__init__(f"The search took longer than {seconds:g} s and was stopped. "
+                         "Use longer words or add a filter.")
+
+
+@contextmanager
+def _time_limit(conn: sqlite3.Connection, seconds: float) -> Iterator[None]:
+    """Interrupts the queries run inside after ``seconds`` (SQLite's progress handler)."""
+    deadline = time.monotonic() + seconds
+    conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+    try:
+        yield
+    except sqlite3.OperationalError as err:
+        if "interrupted" in str(err):
+            raise SearchTooSlow(seconds) from None
+        raise
+    finally:
+        conn.set_progress_handler(None, 0)
 
 
 @dataclass(frozen=True)
@@ -146,10 +176,16 @@ class LibraryQuery:
         self._conn = conn_factory
         self.data_dir = Path(data_dir)
         self._fts = has_fts(conn_factory())
+        self.time_limit = TIME_LIMIT
 
     # -- search ----------------------------------------------------------------------
     def search(self, query: Query) -> Page:
-        """Returns one page of shortcuts matching ``query`` and the total count."""
+        """Returns one page of shortcuts matching ``query`` and the total count.
+
+        Raises:
+            ValueError: unknown sort.
+            SearchTooSlow: the search ran past ``time_limit`` seconds.
+        """
         if query.sort not in SORTS:
             raise ValueError(f"Unknown sort {query.sort!r}; use one of {', '.join(SORTS)}.")
         per_page = max(1, min(int(query.per_page), MAX_PER_PAGE))
@@ -158,12 +194,16 @@ class LibraryQuery:
         where = self._where(conn, query)
         if where is None:
             return Page([], 0, page, per_page)
+        with _time_limit(conn, self.time_limit):
+            return self._page(conn, where, query.sort, page, per_page)
+
+    def _page(self, conn: sqlite3.Connection, where: "_Where", sort: str, page: int, per_page: int) -> Page:
         total = conn.execute(f"SELECT COUNT(*) FROM model m WHERE {where.text()}", where.params).fetchone()[0]
         rows = conn.execute(
             f"""SELECT m.id, m.name, m.type, m.creator, m.thumbnail, m.thumb_level, m.update_available,
                 m.early_access, m.needs_refresh,
                 EXISTS (SELECT 1 FROM local_file lf WHERE lf.model_id = m.id) AS downloaded
-                FROM model m WHERE {where.text()} ORDER BY {SORTS[query.sort]} LIMIT ? OFFSET ?""",
+                FROM model m WHERE {where.text()} ORDER BY {SORTS[sort]} LIMIT ? OFFSET ?""",
             [*where.params, per_page, (page - 1) * per_page]).fetchall()
         return Page([self._row(r) for r in rows], total, page, per_page)
 
