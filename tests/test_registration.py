@@ -63,6 +63,16 @@ def test_batch_registers_each_link_and_reports_each_failure(env):
     assert view.done == 4 and view.total == 4 and view.unit == "models"
 
 
+def test_a_batch_larger_than_the_in_flight_window_registers_every_link(env):
+    lib, service, jobs, server = env
+    ids = list(range(180, 200))   # 20 links; concurrency 3 keeps at most 12 in flight
+    for i in ids:
+        add_model(server, generated_model(i, server.url, versions=1, images=1))
+    result = run(jobs, service.register(ids, info_only=True))
+    assert [r["model_id"] for r in result["results"]] == ids
+    assert result["registered"] == 20 and lib.query.count() == 20
+
+
 def test_images_are_capped_per_version_and_the_thumbnail_is_the_safest_still(env):
     lib, service, jobs, server = env
     add_model(server, generated_model(110, server.url, versions=2, images=4, levels=(8, 4, 1, 2)))

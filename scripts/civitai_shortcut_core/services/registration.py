@@ -50,6 +50,7 @@ FAVORITES_KIND = "import_favorites"
 GALLERY_WIDTH = 800        # cached gallery images: sharp enough for the info page, far smaller than originals
 THUMB_TRIES = 3            # candidates tried for the thumbnail before giving up
 MAX_IMAGE_BYTES = 40 * 1024 * 1024
+IN_FLIGHT_PER_WORKER = 4   # models fetched but not yet written, per worker
 
 
 def link_of(model_id: int | None, version_id: int | None) -> str:
@@ -169,11 +170,21 @@ class RegistrationService:
         api = ThreadPoolExecutor(workers, thread_name_prefix=f"register-{ctx.id}-api")
         cdn = ThreadPoolExecutor(workers, thread_name_prefix=f"register-{ctx.id}-img")
         pending: dict[Future, tuple[str, _Work, Any]] = {}
+        queue = iter(enumerate(items))
+        # models in flight are bounded, so a batch of thousands (favourites) never holds
+        # thousands of model bodies waiting for their images
+        window = workers * IN_FLIGHT_PER_WORKER
+        started = 0
         try:
-            for index, item in enumerate(items):
-                work = _Work(index, item)
-                pending[api.submit(self._fetch_model, ctx, item)] = ("model", work, None)
-            while pending:
+            while True:
+                while started - done < window:
+                    nxt = next(queue, None)
+                    if nxt is None:
+                        break
+                    pending[api.submit(self._fetch_model, ctx, nxt[1])] = ("model", _Work(*nxt), None)
+                    started += 1
+                if not pending:
+                    break
                 finished, _ = wait(list(pending), return_when=FIRST_COMPLETED)
                 for future in finished:
                     stage, work, extra = pending.pop(future)
