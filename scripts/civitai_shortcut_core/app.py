@@ -11,9 +11,16 @@ import os
 import threading
 from pathlib import Path
 
+from .civitai.client import CivitaiClient
+from .civitai.http import CivitaiHttp
 from .host.base import Host
+from .library import Library
 from .library.db import Database
+from .services.downloads import DownloadService
 from .services.jobs import JobManager
+from .services.legacy_import import LegacyImportService
+from .services.registration import RegistrationService
+from .services.scan_setup import ScanServices
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -30,24 +37,15 @@ class App:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.db = Database(self.data_dir / "library.sqlite3")
         self.jobs = JobManager(self.db)
-        # -- services (each issue adds its own lines below its marker) ---------------
-        # [civitai]
-        # [library]
-        from .library import Library
-        from .services.registration import RegistrationService
+        settings = lambda: self.settings  # noqa: E731  (services read settings on each use)
+        self.http = CivitaiHttp(settings)
+        self.civitai = CivitaiClient(self.http)
         self.library = Library(self.db, self.data_dir, civitai_url=lambda: self.settings.civitai_url)
-        self.registration = RegistrationService(self.library, self.jobs, lambda: self.civitai, lambda: self.settings)
-        from .services.legacy_import import LegacyImportService
+        self.registration = RegistrationService(self.library, self.jobs, lambda: self.civitai, settings)
         self.legacy_import = LegacyImportService(self.library, self.jobs)
-        # [downloads]
-        from .services.downloads import DownloadService
-        self.downloads = DownloadService(http=lambda: self.http, client=lambda: self.civitai, host=host,
-                                         settings=lambda: self.settings, jobs=self.jobs,
-                                         record_local_file=self.library.store.record_local_file)
-        # [scan]
-        from .services.scan_setup import ScanServices
+        self.downloads = DownloadService(http=self.http, client=self.civitai, host=host, settings=settings,
+                                         jobs=self.jobs, record_local_file=self.library.store.record_local_file)
         self.scan = ScanServices(self)  # hashing, scans, update checks, upkeep (job kinds registered here)
-        # -----------------------------------------------------------------------------
         if start_workers:
             self.jobs.start()
 
@@ -70,12 +68,14 @@ class App:
             new = self._settings.replace(**changes)
             self.host.save_settings({k: getattr(new, k) for k in changes})
             self._settings = new
+        self.downloads.apply_settings()
         return new
 
     def reload_settings(self) -> Settings:
         """Re-reads settings from the host (after the WebUI saved its Settings tab)."""
         with self._settings_lock:
             self._settings = self._load_settings()
+        self.downloads.apply_settings()
         return self._settings
 
     def close(self) -> None:

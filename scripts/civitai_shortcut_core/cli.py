@@ -120,7 +120,7 @@ def run_ui(app, args) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        demo.close()
+        compat.close(demo)
     return 0
 
 

@@ -10,7 +10,7 @@ import time
 import pytest
 from gradio_client import Client
 
-from conftest import build_webui_root, load_fake_webui, poll, run_entry_script
+from servers import build_webui_root, load_fake_webui, poll, run_entry_script
 
 JOB_SECONDS = 20
 

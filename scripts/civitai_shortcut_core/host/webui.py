@@ -109,12 +109,16 @@ class WebUIHost:
         from modules import hashes
 
         title = webui_title(Path(path), model_type, self.model_folders())
+        if title is None:  # the WebUI keeps no per-file hash for this type (VAE, ControlNet, ...)
+            return None
         return hashes.sha256_from_cache(str(path), title)
 
     def store_sha256(self, path: Path, model_type: str, sha256: str) -> None:
         from modules import cache
 
         title = webui_title(Path(path), model_type, self.model_folders())
+        if title is None:
+            return
         entry = {"mtime": os.path.getmtime(path), "sha256": sha256.lower()}
         cache.cache("hashes")[title] = entry
 

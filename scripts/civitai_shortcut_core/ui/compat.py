@@ -191,3 +191,15 @@ def lift_queue_timeout(demo: Any) -> str | None:
                "event at 5 s; lifting the queue client's timeout.")
     log.warning(message)
     return message
+
+
+def close(demo: Any) -> None:
+    """Stops a launched app without waiting for browsers that keep a queue connection open.
+
+    Gradio 3.41's ``close()`` joins uvicorn, which waits for every open WebSocket; a tab left
+    open would hang the shutdown. Jobs are unaffected: they persist and resume next start.
+    """
+    server = getattr(demo, "server", None)
+    if server is not None and hasattr(server, "force_exit"):
+        server.force_exit = True
+    demo.close()

@@ -46,8 +46,9 @@ def render_jobs_html(views, *, now: float | None = None) -> str:
             '<th></th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>")
 
 
-def _choices(views) -> list[tuple[str, str]]:
-    return [(f"#{v.id} {v.title or v.kind} ({v.state})", str(v.id)) for v in views]
+def _choices(views) -> dict[str, int]:
+    """Dropdown label -> job id (labels only: Gradio 3.41's Dropdown has no (label, value) pairs)."""
+    return {f"#{v.id} {v.title or v.kind} ({v.state})": v.id for v in views}
 
 
 @dataclass
@@ -69,34 +70,38 @@ def build_jobs_panel(app, blocks: gr.Blocks, *, limit: int = 30) -> JobsPanel:
         retry = gr.Button("Retry", elem_id="cs_job_retry", scale=1)
         open_folder = gr.Button("Show folder", elem_id="cs_job_folder", scale=1)
     status = gr.Markdown("", elem_id="cs_jobs_status")
+    labels = gr.State({})   # dropdown label -> job id, so no id is read back out of a label
 
-    def refresh(current):
+    def refresh(current, known):
         views = app.jobs.list(limit=limit)
         choices = _choices(views)
-        keep = current if current and any(value == current for _, value in choices) else None
+        current_id = (known or {}).get(current)
+        keep = next((label for label, job_id in choices.items() if job_id == current_id), None)
         if keep is None:
             active = [v for v in views if v.state in ACTIVE]
-            keep = str(active[0].id) if active else None
-        return render_jobs_html(views), gr.update(choices=choices, value=keep)
+            keep = next((label for label, job_id in choices.items() if active and job_id == active[0].id), None)
+        return render_jobs_html(views), gr.update(choices=list(choices), value=keep), choices
+
+    def chosen(label, known) -> int:
+        job_id = (known or {}).get(label)
+        if job_id is None:
+            raise gr.Error("Choose a job first.")
+        return job_id
 
     def act(action):
-        def handler(job_id):
-            if not job_id:
-                raise gr.Error("Choose a job first.")
-            view = getattr(app.jobs, action)(int(job_id))
-            table_html, dropdown = refresh(str(view.id))
-            return table_html, dropdown, f"Job #{view.id} is {view.state}."
+        def handler(label, known):
+            view = getattr(app.jobs, action)(chosen(label, known))
+            table_html, dropdown, choices = refresh(label, known)
+            return table_html, dropdown, choices, f"Job #{view.id} is {view.state}."
         handler.__name__ = f"job_{action}"
         return handler
 
     for button, action in ((cancel, "cancel"), (pause, "pause"), (resume, "resume"), (retry, "retry")):
-        button.click(compat.guard(act(action)), inputs=[selected], outputs=[table, selected, status],
+        button.click(compat.guard(act(action)), inputs=[selected, labels], outputs=[table, selected, labels, status],
                      **compat.event_kwargs(api_name=f"job_{action}", show_progress=False))
 
-    def show_folder(job_id):
-        if not job_id:
-            raise gr.Error("Choose a job first.")
-        view = app.jobs.get(int(job_id))
+    def show_folder(label, known):
+        view = app.jobs.get(chosen(label, known))
         folder = view.params.get("folder")
         if not folder and isinstance(view.result, dict):
             folder = view.result.get("folder")
@@ -104,9 +109,9 @@ def build_jobs_panel(app, blocks: gr.Blocks, *, limit: int = 30) -> JobsPanel:
             return f"Job #{view.id} has no folder."
         return f"Files of job #{view.id} are in `{folder}`."
 
-    open_folder.click(compat.guard(show_folder), inputs=[selected], outputs=[status],
+    open_folder.click(compat.guard(show_folder), inputs=[selected, labels], outputs=[status],
                       **compat.event_kwargs(show_progress=False))
-    compat.timer(blocks, 1.0, refresh, inputs=[selected], outputs=[table, selected])
-    blocks.load(compat.guard(refresh), inputs=[selected], outputs=[table, selected],
+    compat.timer(blocks, 1.0, refresh, inputs=[selected, labels], outputs=[table, selected, labels])
+    blocks.load(compat.guard(refresh), inputs=[selected, labels], outputs=[table, selected, labels],
                 **compat.event_kwargs(api_name="jobs_refresh", show_progress=False))
     return JobsPanel(table, selected)
