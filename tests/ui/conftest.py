@@ -9,6 +9,7 @@ pytest.importorskip("gradio")
 from servers import (  # noqa: E402
     Served, build_webui_root, launch, load_fake_webui, run_entry_script, sleep_job)
 import gradio as gr  # noqa: E402
+from pages_servers import pages_browser, pages_server  # noqa: E402,F401  (page tests' fixtures)
 
 from civitai_shortcut_core.ui import compat  # noqa: E402
 

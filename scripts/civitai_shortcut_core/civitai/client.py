@@ -253,6 +253,31 @@ class CivitaiClient:
                 return
             seen.add(cursor)
 
+    def images_page(self, *, model_id: int | None = None, version_id: int | None = None,
+                    nsfw: bool | str | None = None, sort: str | None = None, limit: int | None = None,
+                    cursor: str | None = None) -> tuple[list[Image], str | None]:
+        """One page of ``GET /images`` (``withMeta=true``): ``(images, next_cursor or None)``.
+
+        For pages a user asks for one at a time (the Civitai gallery): the caller keeps the
+        opaque cursor and sends it back exactly as returned; nothing is fetched ahead.
+        """
+        params: Params = []
+        for name, value in (("modelId", model_id), ("modelVersionId", version_id)):
+            if value is not None:
+                params.append((name, str(value)))
+        if limit is not None:
+            params.append(("limit", str(int(limit))))
+        if sort:
+            params.append(("sort", sort))
+        level = _nsfw_param(nsfw)
+        if level:
+            params.append(("nsfw", level))
+        params.append(("withMeta", "true"))
+        if cursor:
+            params.append(("cursor", cursor))
+        items, next_cursor = self._page(self._get("/images", params, what="images"), "images")
+        return [Image.from_json(item) for item in items], next_cursor
+
     def get_image(self, image_id: int) -> Image:
         """One image by id (``/images?imageId=``), with its generation data.
 

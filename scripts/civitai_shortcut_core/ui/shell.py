@@ -35,6 +35,8 @@ class UiContext:
 
 PAGES: list[tuple[str, str]] = [
     # (tab label, module in ui.pages exposing ``render(ctx)``); later issues add theirs here
+    ("Library", "library_page"),
+    ("Search Civitai", "search_page"),
     ("Settings", "settings_page"),
 ]
 
