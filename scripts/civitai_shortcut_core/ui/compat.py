@@ -139,6 +139,51 @@ def selected_cell(evt: gr.SelectData) -> tuple[int, int] | None:
     return None
 
 
+def file_paths(value) -> list[str]:
+    """Paths of the files a ``gr.File`` passed in (3.x: temp-file objects; 4.x: path strings)."""
+    if value is None:
+        return []
+    items = value if isinstance(value, (list, tuple)) else [value]
+    paths = []
+    for item in items:
+        if isinstance(item, str):
+            paths.append(item)
+        elif isinstance(item, dict) and item.get("path"):
+            paths.append(str(item["path"]))
+        elif getattr(item, "name", None):
+            paths.append(str(item.name))
+    return paths
+
+
+def table(rows: list, headers: list[str]):
+    """A Dataframe value that keeps its headers even when empty (3.41 drops them for an empty list)."""
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=headers)
+
+
+def progress_handler(fn: Callable, enabled: bool) -> Callable:
+    """``fn(*inputs, progress)`` as a handler with a ``gr.Progress`` parameter only when ``enabled``.
+
+    With A1111's ``--no-gradio-queue`` a ``gr.Progress`` default stops the whole WebUI from
+    launching, so that build passes ``progress=None`` instead. Gradio finds the progress
+    parameter through the signature, which is rebuilt here with the real input names.
+    """
+    signature = inspect.signature(fn)
+    params = list(signature.parameters.values())[:-1]
+    if enabled:
+        def handler(*args):
+            return fn(*args)
+        progress = inspect.Parameter("progress", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=gr.Progress())
+        handler.__signature__ = signature.replace(parameters=[*params, progress])
+    else:
+        def handler(*args):
+            return fn(*args, None)
+        handler.__signature__ = signature.replace(parameters=params)
+    handler.__name__ = handler.__qualname__ = getattr(fn, "__name__", "handler")
+    return handler
+
+
 def configure_standalone_queue(demo: gr.Blocks) -> gr.Blocks:
     """Configures the queue we own in standalone mode (never ``concurrency_count`` on 4+)."""
     if GRADIO_MAJOR >= 4:
