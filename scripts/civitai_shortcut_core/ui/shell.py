@@ -37,6 +37,7 @@ PAGES: list[tuple[str, str]] = [
     # (tab label, module in ui.pages exposing ``render(ctx)``); later issues add theirs here
     ("Library", "library_page"),
     ("Search Civitai", "search_page"),
+    ("Civitai gallery", "civitai_gallery_page"),
     ("Settings", "settings_page"),
 ]
 
