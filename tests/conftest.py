@@ -38,3 +38,21 @@ def civitai(civitai_server):
     civitai_server.reset()
     yield civitai_server
     civitai_server.reset()
+
+
+@pytest.fixture(autouse=True)
+def _no_internet(monkeypatch):
+    """Any name lookup outside loopback fails at once: a test that would reach the internet
+    fails fast and loudly instead of waiting on DNS."""
+    import socket
+
+    real = socket.getaddrinfo
+    local = {"127.0.0.1", "localhost", "::1", "0.0.0.0", ""}
+
+    def getaddrinfo(host, *args, **kwargs):
+        name = host.decode() if isinstance(host, bytes) else str(host or "")
+        if name not in local:
+            raise socket.gaierror(socket.EAI_NONAME, f"tests never reach the internet (asked for {name!r})")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)

@@ -17,10 +17,9 @@ from typing import Any
 
 from civitai_shortcut_core.library import Library
 from civitai_shortcut_core.library.db import Database
-from fake_civitai.server import Request, Response
+from fake_civitai.cdn_routes import MP4, png_bytes  # noqa: F401  (re-exported for the tests)
 from PIL import Image
 
-MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 256
 BASE_MODELS = ("SD 1.5", "SDXL 1.0", "Pony", "Illustrious", "Flux.1 D", "SD 3.5")
 TYPES = ("LORA", "LoCon", "DoRA", "Checkpoint", "TextualInversion", "VAE", "Controlnet")
 
@@ -31,28 +30,9 @@ def make_library(tmp_path: Path) -> Library:
     return Library(Database(data / "library.sqlite3"), data)
 
 
-def png_bytes(seed: str, size=(64, 48)) -> bytes:
-    digest = hashlib.sha1(seed.encode()).digest()
-    out = io.BytesIO()
-    Image.new("RGB", size, tuple(digest[:3])).save(out, format="PNG")
-    return out.getvalue()
-
-
 def install_cdn(server) -> None:
-    """Serves ``/cdn/...`` like the image CDN: stills for images and transcoded video frames,
-    MP4 bytes for videos. Installed once per server (routes outlive ``reset``)."""
-    if getattr(server, "_library_cdn", False):
-        return
-    server._library_cdn = True
-
-    @server.route("GET", r"/cdn/.+")
-    def cdn(req: Request, match: re.Match) -> Response:
-        path = req.path
-        if "transcode=true" in path and "anim=false" in path:
-            return Response(200, png_bytes(path), {"Content-Type": "image/jpeg"})
-        if path.endswith(".mp4") or "/video-" in path:
-            return Response(200, MP4, {"Content-Type": "video/mp4"})
-        return Response(200, png_bytes(path.rsplit("/", 1)[-1]), {"Content-Type": "image/jpeg"})
+    """The fake server serves ``/cdn/`` itself now (fake_civitai/cdn_routes.py); kept for callers."""
+    assert any(p.pattern.startswith("/cdn/") for _, p, _ in server.routes), "fake CDN route missing"
 
 
 def cdn_url(server_url: str, key: str, name: str, params: str = "original=true") -> str:

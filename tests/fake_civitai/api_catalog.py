@@ -19,6 +19,7 @@ from .server import FIXTURES, OWN_FIXTURES, FakeCivitai
 
 _CIVITAI_ORIGIN = re.compile(r"^https?://(?:api\.|www\.)?civitai\.(?:com|red|green)(?=/)")
 _REHOSTED_KEYS = ("downloadUrl", "nextPage")
+_CDN_ORIGIN = re.compile(r"^https://image(?:cache)?\.civitai\.com/")
 
 
 def read_fixture(relative: str) -> Any:
@@ -145,6 +146,8 @@ def rehost(data: Any, origin: str) -> Any:
         for key, value in data.items():
             if key in _REHOSTED_KEYS and isinstance(value, str):
                 out[key] = _CIVITAI_ORIGIN.sub(origin, value)
+            elif isinstance(value, str) and value.startswith("https://image"):
+                out[key] = _CDN_ORIGIN.sub(origin + "/cdn/", value)  # images come from our /cdn/ route
             else:
                 out[key] = rehost(value, origin)
         return out

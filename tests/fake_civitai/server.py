@@ -86,10 +86,11 @@ class FakeCivitai:
         self.state: dict[str, Any] = {}  # free space for route modules
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        from . import api_routes, download_routes  # each adds its routes
+        from . import api_routes, cdn_routes, download_routes  # each adds its routes
 
         api_routes.install(self)
         download_routes.install(self)
+        cdn_routes.install(self)
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> "FakeCivitai":

@@ -32,7 +32,7 @@ def human_duration(seconds: float | None) -> str:
 def progress_text(view) -> str:
     """'12.0 MiB / 100.0 MiB · 5.1 MiB/s · 17 s left · message' for a JobView."""
     parts = []
-    if view.unit == "bytes":
+    if view.unit in ("bytes", "B"):
         parts.append(f"{human_bytes(view.done)} / {human_bytes(view.total)}" if view.total else human_bytes(view.done))
         if view.rate and view.state == "running":
             parts.append(f"{human_bytes(view.rate)}/s")
