@@ -21,20 +21,19 @@ def job_handler(ctx, start: Callable[..., int], render: Callable[[Any], tuple], 
     """A guarded handler ``(*inputs) -> (status sentence, *render(view))``.
 
     Args:
-        start: takes the event's inputs (explicit parameters), queues a job, returns its id.
+        start: takes the event's inputs (explicit parameters), queues a job, returns its id
+            (or a sentence saying why there is nothing to do).
         render: the finished ``JobView`` -> values for the ``outputs`` result components.
         outputs: how many result components ``render`` fills.
     """
     params = list(inspect.signature(start).parameters.values())
 
     def run(*args):
-        if ctx.with_progress:
-            *inputs, progress = args
-            job_id = start(*inputs)
-            sentence = ctx.follow(job_id, progress)
-        else:
-            job_id = start(*args)
-            sentence = ctx.follow(job_id)
+        inputs, progress = (args[:-1], args[-1]) if ctx.with_progress else (args, None)
+        job_id = start(*inputs)
+        if isinstance(job_id, str):  # nothing to do: start explains why
+            return (job_id, *[compat.no_change() for _ in range(outputs)])
+        sentence = ctx.follow(job_id, progress) if progress is not None else ctx.follow(job_id)
         view = ctx.app.jobs.get(job_id)
         if not view.finished:  # start-and-poll mode: the Jobs panel and "Show last result" take over
             return (sentence, *[compat.no_change() for _ in range(outputs)])
