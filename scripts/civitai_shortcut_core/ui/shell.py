@@ -38,6 +38,7 @@ PAGES: list[tuple[str, str]] = [
     ("Library", "library_page"),
     ("Search Civitai", "search_page"),
     ("Civitai gallery", "civitai_gallery_page"),
+    ("Classifications", "classifications_page"),
     ("Maintenance", "maintenance_page"),
     ("Settings", "settings_page"),
 ]
