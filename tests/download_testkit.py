@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from polling import poll  # noqa: F401  (re-exported for the download tests)
+
 from civitai_shortcut_core.civitai import CivitaiClient, CivitaiHttp, RetryPolicy
 from civitai_shortcut_core.host.standalone import StandaloneHost
 from civitai_shortcut_core.library.db import Database
@@ -30,15 +32,6 @@ FAST = TransferPolicy(chunk=16 * 1024, base_delay=0.001, max_delay=0.01, max_ret
 READ_TIMEOUT = 0.3
 
 
-def poll(predicate, timeout: float = 10.0, interval: float = 0.005):
-    """Waits for ``predicate()`` to be truthy, failing the test after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not met in time")
 
 
 def settings_for(url: str, **changes: Any) -> Settings:

@@ -8,9 +8,7 @@ URLs on the fake server's ``/cdn/`` route, so registration never reaches the int
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,6 @@ from typing import Any
 from civitai_shortcut_core.library import Library
 from civitai_shortcut_core.library.db import Database
 from fake_civitai.cdn_routes import MP4, png_bytes  # noqa: F401  (re-exported for the tests)
-from PIL import Image
 
 BASE_MODELS = ("SD 1.5", "SDXL 1.0", "Pony", "Illustrious", "Flux.1 D", "SD 3.5")
 TYPES = ("LORA", "LoCon", "DoRA", "Checkpoint", "TextualInversion", "VAE", "Controlnet")

@@ -5,25 +5,16 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
+from polling import poll
 
 from civitai_shortcut_core.library.db import Database
 from civitai_shortcut_core.services.jobs import JobManager, JobStateError, UnknownJob
 from civitai_shortcut_core.civitai.errors import EarlyAccess
 
 
-def poll(predicate, timeout=10.0, interval=0.01):
-    """Waits for ``predicate()`` to be truthy, failing the test after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not met in time")
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import runpy
 import socket
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 
 
 import gradio as gr
+from polling import poll  # noqa: F401  (re-exported for the UI tests)
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKE_WEBUI = ROOT / "tests" / "fake_webui"
@@ -25,14 +25,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def poll(predicate, timeout=20.0, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not met in time")
 
 
 @dataclass
@@ -74,7 +66,7 @@ def run_entry_script():
 
 def build_webui_root(extra=None, *, queue=True):
     """A root Blocks the way A1111's ui.create_ui() assembles extension tabs."""
-    from modules import script_callbacks, shared
+    from modules import script_callbacks
 
     script_callbacks.ui_settings_callback()
     tabs = script_callbacks.ui_tabs_callback()
