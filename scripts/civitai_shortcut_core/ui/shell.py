@@ -39,6 +39,7 @@ PAGES: list[tuple[str, str]] = [
     ("Search Civitai", "search_page"),
     ("Civitai gallery", "civitai_gallery_page"),
     ("Classifications", "classifications_page"),
+    ("Prompt recipes", "recipes_page"),
     ("Maintenance", "maintenance_page"),
     ("Settings", "settings_page"),
 ]
