@@ -71,3 +71,4 @@ def standalone_server(tmp_path):
     finally:
         compat.close(demo)
         app.close()
+from library_servers import library_page, library_standalone, library_webui  # noqa: E402,F401  (Library page tests)

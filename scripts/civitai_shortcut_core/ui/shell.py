@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import gradio as gr
 
-from . import compat
+from . import compat, web_assets
 from .follow import make_follow
 from .jobs_panel import build_jobs_panel
 
@@ -58,7 +58,7 @@ def _render_pages(ctx: UiContext) -> None:
 
 def build_ui(app, *, with_progress: bool = True, extra: Callable[[UiContext], None] | None = None) -> gr.Blocks:
     """The whole UI as one ``gr.Blocks``; ``extra`` lets tests add components of their own."""
-    with gr.Blocks(analytics_enabled=False, title="Civitai Shortcut", css=None) as blocks:
+    with gr.Blocks(analytics_enabled=False, title="Civitai Shortcut", css=web_assets.standalone_css(app)) as blocks:
         follow = make_follow(app.jobs, with_progress)
         ctx = UiContext(app=app, blocks=blocks, with_progress=with_progress, follow=follow)
         job_id = gr.Number(value=0, visible=False, precision=0, elem_id="cs_follow_job_id")
