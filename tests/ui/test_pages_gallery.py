@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fake_civitai.api_routes import add_model
 from fake_civitai.scan_routes import generated_model
-from pages_servers import click_button, click_tab, fill, wait_text, wait_value
+from pages_servers import click_button, click_tab, fill, value_of, wait_text, wait_value
 from servers import poll
 
 MODEL_ID = 880200
@@ -54,6 +54,11 @@ def test_gallery_pages_lazily_and_shows_the_selected_images_meta(pages_server, p
         assert "Negative prompt: blurry" in info and "Seed: 5002" in info and "5003" not in info
         assert '"prompt of 5002, ink: wash"' not in info  # the prompt line is not quoted
         wait_text(page, "cs_cg_details", r"Image #5002 by painter")
+        click_button(page, "Send to recipe", scope="#cs_tab_civitai_gallery_page")
+        click_tab(page, "Prompt recipes")
+        wait_value(page, "cs_rc_prompt", r"^prompt of 5002, ink: wash$")
+        assert value_of(page, "cs_rc_negative") == "blurry"
+        click_tab(page, "Civitai gallery")
 
         click_button(page, "Next page")
         wait_text(page, "cs_cg_status", r"Page 3: 1 images; last page")
@@ -63,3 +68,23 @@ def test_gallery_pages_lazily_and_shows_the_selected_images_meta(pages_server, p
         assert [r.arg("cursor") for r in requests] == [None, "2|2024-06-01 00:00:02", "4|2024-06-01 00:00:04", None]
     finally:
         app.update_settings(gallery_columns=6, gallery_rows=4)
+
+
+def test_gallery_send_to_buttons_bind_to_the_webui(tmp_path):
+    """Inside the WebUI the gallery's info box is bound to txt2img and img2img (stand-in modules)."""
+    from servers import build_webui_root, load_fake_webui, run_entry_script
+
+    load_fake_webui(tmp_path / "webui")
+    run_entry_script()
+    from civitai_shortcut_core import webui_entry
+    from modules import infotext_utils
+
+    infotext_utils.registered_param_bindings.clear()
+    try:
+        build_webui_root(queue=False)
+        bound = {(b.tabname, b.source_text_component.elem_id) for b in infotext_utils.registered_param_bindings}
+        assert {("txt2img", "cs_cg_info"), ("img2img", "cs_cg_info"),
+                ("txt2img", "cs_rc_composite"), ("img2img", "cs_rc_composite")} <= bound
+    finally:
+        webui_entry.get_app().close()
+        webui_entry._app = None
