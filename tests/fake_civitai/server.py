@@ -93,13 +93,13 @@ class FakeCivitai:
         cdn_routes.install(self)
 
     # -- lifecycle -------------------------------------------------------------------
-    def start(self) -> "FakeCivitai":
+    def start(self, port: int = 0) -> "FakeCivitai":
         server = self
 
         class _Handler(_RequestHandler):
             fake = server
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="fake-civitai", daemon=True)
         self._thread.start()
