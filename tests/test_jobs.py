@@ -231,3 +231,21 @@ def test_killed_process_brings_the_job_back(tmp_path):
     finally:
         manager.stop()
         db.close()
+
+
+def test_refresh_on_start_is_off_by_default_and_queues_stale_shortcuts_when_on(tmp_path):
+    from civitai_shortcut_core.app import App
+    from civitai_shortcut_core.host.standalone import StandaloneHost
+    from library_kit import generated_model
+
+    app = App(StandaloneHost(tmp_path / "data"), start_workers=False)
+    try:
+        app.library.store.upsert_model(generated_model(501, "http://127.0.0.1:9"))
+        app.db.write(lambda c: c.execute("UPDATE model SET updated_at = updated_at - 3 * 86400"))
+        assert app.start_ui_services() is None, "off by default: nothing is fetched at start-up"
+        app.update_settings(refresh_on_start=True)
+        job = app.jobs.get(app.start_ui_services())
+        assert job.kind == "register" and job.state == "queued"
+        assert app.start_ui_services() is not None  # still stale until the job ran
+    finally:
+        app.close()

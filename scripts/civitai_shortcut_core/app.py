@@ -78,6 +78,13 @@ class App:
         self.downloads.apply_settings()
         return self._settings
 
+    def start_ui_services(self) -> int | None:
+        """Work an app with a UI starts once (never the CLI): the optional background refresh
+        of shortcut info, for shortcuts not refreshed in the last day. Returns its job id."""
+        if not self.settings.refresh_on_start:
+            return None
+        return self.scan.maintenance.refresh_shortcuts(older_than_days=1)
+
     def close(self) -> None:
         """Stops workers (unfinished jobs stay queued for the next start) and closes the database."""
         self.jobs.stop()

@@ -106,6 +106,7 @@ def run_ui(app, args) -> int:
     from .ui import compat
     from .ui.shell import build_ui
 
+    app.start_ui_services()
     demo = build_ui(app, with_progress=True)
     compat.configure_standalone_queue(demo) if not args.open_api else demo.queue()
     allowed = [str(app.data_dir)] + [str(p) for paths in app.host.model_folders().values() for p in paths]

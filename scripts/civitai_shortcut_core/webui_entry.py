@@ -29,6 +29,7 @@ def get_app():
 
             _app = App(WebUIHost())
             log.info("Civitai Shortcut: library at %s", _app.data_dir)
+            _app.start_ui_services()
         return _app
 
 
