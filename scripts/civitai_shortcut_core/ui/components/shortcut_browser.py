@@ -144,8 +144,8 @@ def shortcut_browser(ctx, *, elem_prefix: str, columns: int | None = None, rows:
         extra_query: ``fn(*extra_input_values) -> dict`` of ``library.Query`` fields added to
             every search (e.g. ``{"exclude_classification": 3}``).
         extra_inputs: components whose values ``extra_query`` receives.
-        api_prefix: when given, the browse and select events get api names ``<prefix>_browse``
-            and ``<prefix>_select`` (tests drive them through gradio_client).
+        api_prefix: when given, the browse (the query at the given page) and select events get
+            api names ``<prefix>_browse`` and ``<prefix>_select`` (tests and benches use them).
     """
     app = ctx.app
     settings = app.settings
@@ -226,13 +226,13 @@ def shortcut_browser(ctx, *, elem_prefix: str, columns: int | None = None, rows:
     quiet = compat.event_kwargs(show_progress=False)
     named = (lambda name: {**quiet, "api_name": f"{api_prefix}_{name}"}) if api_prefix else (lambda name: quiet)
     browse = compat.guard(first_page)
-    search.submit(browse, inputs=inputs, outputs=outputs, **named("browse"))
+    search.submit(browse, inputs=inputs, outputs=outputs, **quiet)
     search_button.click(browse, inputs=inputs, outputs=outputs, **quiet)
     for component in (types, base_models, classifications, status, sort):
         component.change(browse, inputs=inputs, outputs=outputs, **quiet)
     prev_button.click(compat.guard(step(-1)), inputs=inputs, outputs=outputs, **quiet)
     next_button.click(compat.guard(step(+1)), inputs=inputs, outputs=outputs, **quiet)
-    page.submit(compat.guard(run), inputs=inputs, outputs=outputs, **quiet)
+    page.submit(compat.guard(run), inputs=inputs, outputs=outputs, **named("browse"))
     select_event = gallery.select(compat.guard(select), inputs=[ids], outputs=[selected_id], **named("select"))
     ctx.blocks.load(compat.guard(run), inputs=inputs, outputs=outputs, **quiet)
 
