@@ -96,5 +96,5 @@ def wait_text(page, elem_id: str, pattern: str, timeout: float = 30) -> str:
 
 
 def wait_value(page, elem_id: str, pattern: str, timeout: float = 30) -> str:
-    rx = re.compile(pattern, re.S)
+    rx = re.compile(pattern, re.DOTALL)
     return poll(lambda: (t := value_of(page, elem_id)) and rx.search(t) and t, timeout=timeout)

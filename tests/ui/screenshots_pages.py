@@ -15,14 +15,14 @@ ROOT = HERE.parents[1]
 for path in (ROOT / "scripts", ROOT / "tests", HERE):
     sys.path.insert(0, str(path))
 
-from browser import chromium_page  # noqa: E402
-from fake_civitai import FakeCivitai  # noqa: E402
-from fake_civitai.api_routes import add_model  # noqa: E402
-from fake_civitai.scan_routes import generated_model  # noqa: E402
-from fake_civitai.scan_routes import install as install_images  # noqa: E402
-from pages_servers import click_button, click_tab, fill, wait_text  # noqa: E402
-from servers import launch, poll  # noqa: E402
-from test_pages_gallery import gallery_images  # noqa: E402
+from browser import chromium_page
+from fake_civitai import FakeCivitai
+from fake_civitai.api_routes import add_model
+from fake_civitai.scan_routes import generated_model
+from fake_civitai.scan_routes import install as install_images
+from pages_servers import click_button, click_tab, fill, wait_text
+from servers import launch, poll
+from test_pages_gallery import gallery_images
 
 OUT = ROOT / "docs" / "screenshots"
 NAMES = ["Ink Wash Portraits", "Neon Streets", "Watercolor Birds", "Paper Cut Style", "Retro Anime Eyes",

@@ -5,13 +5,13 @@ reference inserts its <lora:file:weight> tag; generation info sent from the gall
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
+from civitai_shortcut_core.services.infotext import parse_parameters
 from fake_civitai.scan_routes import generated_model
 from pages_servers import click_button, click_tab, fill, value_of, wait_text, wait_value
 from PIL import Image, PngImagePlugin
 from servers import poll
-
-from civitai_shortcut_core.services.infotext import parse_parameters
 
 IMAGE_INFO = "a cat, ink\nNegative prompt: dog\nSteps: 5, Sampler: Euler, CFG scale: 7"
 PARAMS = {"Steps": "20", "Sampler": "DPM++ 2M", "Lora hashes": "ink: 1f2e, wash: 9c8d", "Note": 'say "hi"'}
@@ -56,7 +56,7 @@ def test_recipe_create_keeps_image_bytes_and_parameters(pages_server, pages_brow
     recipe = app.library.recipes.get("Ink portrait")
     assert recipe.parameters == PARAMS
     assert recipe.prompt == "portrait, ink, <lora:inkwash_v2:0.7>, word880401" and recipe.negative_prompt == "blurry"
-    assert open(recipe.image, "rb").read() == image.read_bytes()  # original bytes, PNG info included
+    assert Path(recipe.image).read_bytes() == image.read_bytes()  # original bytes, PNG info included
     assert recipe.image_info == IMAGE_INFO
     assert [m.id for m in recipe.models] == [880401]
     assert parse_parameters(value_of(page, "cs_rc_params")) == PARAMS

@@ -5,7 +5,8 @@ Every value that came from a file name, Civitai or the user goes through ``escap
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from .format import escape, human_bytes
 
