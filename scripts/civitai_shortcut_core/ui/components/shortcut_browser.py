@@ -98,7 +98,7 @@ class ShortcutBrowser:
     base_models: gr.Dropdown
     classifications: gr.Dropdown
     status: gr.Radio
-    sort: gr.Radio
+    sort: gr.Dropdown
     page: gr.Number
     info: gr.Markdown
     inputs: list
@@ -159,6 +159,8 @@ def shortcut_browser(ctx, *, elem_prefix: str, columns: int | None = None, rows:
         with gr.Row():
             search = gr.Textbox(label="Search", placeholder="Search name, #tag, @note", show_label=False,
                                 elem_id=f"{elem_prefix}_search", scale=4)
+            sort = gr.Dropdown(list(SORT_CHOICES), value="Name", label="Sort by", show_label=False,
+                               elem_id=f"{elem_prefix}_sort", scale=1, min_width=110)
             search_button = gr.Button("Search", elem_id=f"{elem_prefix}_search_button", scale=1, min_width=80)
         with gr.Accordion("Filters", open=False, visible=show_filters, elem_id=f"{elem_prefix}_filters"):
             with gr.Row():
@@ -170,7 +172,6 @@ def shortcut_browser(ctx, *, elem_prefix: str, columns: int | None = None, rows:
                                               label="Classifications (all of)",
                                               elem_id=f"{elem_prefix}_classifications")
             status = gr.Radio(list(STATUS_CHOICES), value="All", label="Show", elem_id=f"{elem_prefix}_status")
-        sort = gr.Radio(list(SORT_CHOICES), value="Name", label="Sort by", elem_id=f"{elem_prefix}_sort")
         gallery = gr.Gallery(value=[], label="Shortcuts", show_label=False, columns=n_columns, rows=n_rows,
                              allow_preview=False, object_fit="cover", height="auto",
                              elem_id=f"{elem_prefix}_gallery", elem_classes=["cs-shortcut-gallery"])

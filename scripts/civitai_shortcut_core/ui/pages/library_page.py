@@ -58,7 +58,7 @@ def render(ctx) -> None:
                                    placeholder="Paste or drop links (any number), then Register",
                                    elem_id="cs_register_links")
                 files = gr.File(label="…or drop .url / .txt / .json files", file_count="multiple",
-                                file_types=REGISTER_FILE_TYPES, elem_id="cs_register_files")
+                                file_types=REGISTER_FILE_TYPES, height=90, elem_id="cs_register_files")
                 with gr.Row():
                     info_only = gr.Checkbox(label="Information only (no gallery images)", value=False,
                                             elem_id="cs_register_info_only")
