@@ -24,12 +24,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "scripts"), str(ROOT / "tests"), str(ROOT / "bench")]
 
-from PIL import Image  # noqa: E402
-from search_20k import WORDS, build, percentile  # noqa: E402
-
-from civitai_shortcut_core.app import App  # noqa: E402
-from civitai_shortcut_core.host.standalone import StandaloneHost  # noqa: E402
-from civitai_shortcut_core.library import Query  # noqa: E402
+from civitai_shortcut_core.app import App
+from civitai_shortcut_core.host.standalone import StandaloneHost
+from civitai_shortcut_core.library import Query
+from PIL import Image
+from search_20k import WORDS, build, percentile
 
 
 def thumbnails(data_dir: Path, count: int) -> None:
@@ -69,10 +68,9 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
-    from gradio_client import Client
-
     from civitai_shortcut_core.ui import compat
     from civitai_shortcut_core.ui.shell import build_ui
+    from gradio_client import Client
 
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"

@@ -102,7 +102,7 @@ def library_webui(tmp_path_factory, civitai_server):
 
     _prepare(civitai_server)
     root = tmp_path_factory.mktemp("library_webui") / "webui"
-    shared, callbacks = load_fake_webui(root)
+    shared, _callbacks = load_fake_webui(root)
     for key, value in _settings(civitai_server.url).items():
         shared.opts.data[f"civitai_shortcut_{key}"] = value
     run_entry_script()

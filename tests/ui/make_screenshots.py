@@ -30,14 +30,12 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
 
     from browser import chromium_page
-    from fake_civitai import FakeCivitai
-    from library_servers import (LibraryServer, _settings, click_button, install_cdn, open_card,
-                                 register_by_paste)
-
     from civitai_shortcut_core.app import App
     from civitai_shortcut_core.host.standalone import StandaloneHost
     from civitai_shortcut_core.ui import compat
     from civitai_shortcut_core.ui.shell import build_ui
+    from fake_civitai import FakeCivitai
+    from library_servers import LibraryServer, _settings, click_button, install_cdn, open_card, register_by_paste
     from servers import launch
 
     with FakeCivitai() as civitai, tempfile.TemporaryDirectory() as tmp:

@@ -8,8 +8,7 @@ import hashlib
 import re
 
 from fake_civitai.download_routes import downloads
-from library_servers import (
-    click_button, open_card, register_by_paste, text_of, textbox, wait_text)
+from library_servers import click_button, open_card, register_by_paste, text_of, textbox, wait_text
 from servers import poll
 
 

@@ -79,7 +79,7 @@ def test_pages_and_the_total_are_shown(filled):
 
 def test_badges_are_in_captions_and_hidden_thumbnails_use_the_placeholder(filled):
     _, client = filled
-    captions = dict((c, f) for f, c in browse(client)[0])
+    captions = {c: f for f, c in browse(client)[0]}
     assert "✓ Model 01" in captions and "↑ Model 04" in captions and "⏳ Model 07" in captions
     assert captions["Model 05"] == "nsfw-hidden.png", "an X thumbnail is above the R setting"
     assert captions["Model 08"].endswith(".jpg")
@@ -87,7 +87,7 @@ def test_badges_are_in_captions_and_hidden_thumbnails_use_the_placeholder(filled
 
 def test_filters_and_search_narrow_the_list(filled):
     _, client = filled
-    names = lambda cards: sorted(c.split(" ", 1)[-1] if c[0] in "✓↑⏳" else c for _, c in cards)  # noqa: E731
+    names = lambda cards: sorted(c.split(" ", 1)[-1] if c[0] in "✓↑⏳" else c for _, c in cards)
     assert names(browse(client, status="Downloaded")[0]) == ["Model 01", "Model 02", "Model 03"]
     assert names(browse(client, status="Update available")[0]) == ["Model 04", "Model 06"]
     assert names(browse(client, types=["Checkpoint"])[0]) == ["Model 10", "Model 20", "Model 30"]
@@ -109,8 +109,9 @@ def test_file_ticks_and_renames_travel_in_state(filled):
     label = pairs[0][0]
     file_id = app.library.get_shortcut(12).versions[0].files[0].id
     assert shown["file_ids"] == [file_id], "the primary file starts ticked"
-    table, ticked, target, name = actions.click_file(12, label, pairs, [file_id], {}, _select(0, row=0))
+    table, ticked, target, rename_text = actions.click_file(12, label, pairs, [file_id], {}, _select(0, row=0))
     assert ticked == [] and target == file_id and table.iloc[0, 0] == "☐"
+    assert rename_text == table.iloc[0, 2], "the rename box starts with the current name"
     table, renames = actions.rename_file(12, label, pairs, ticked, {}, target, "renamed.safetensors")
     assert renames == {str(file_id): "renamed.safetensors"} and table.iloc[0, 2] == "renamed.safetensors"
     with pytest.raises(gr.Error, match="Tick at least one file"):
@@ -130,4 +131,5 @@ def test_guards_say_what_to_do(filled):
         actions.save_note(0, "x")
     assert app.library.get_shortcut(13) is not None
     message, model_id, confirm, _ = actions.delete(13, True)
+    assert message.startswith("Deleted the shortcut")
     assert model_id == 0 and confirm is False and app.library.get_shortcut(13) is None

@@ -116,10 +116,9 @@ class _Sanitizer(HTMLParser):
             kept[name] = value
         if tag == "img" and "src" not in kept:
             return None   # an image without a safe source is dropped
-        if tag == "a":
-            if "href" in kept:
-                kept["target"] = "_blank"
-                kept["rel"] = LINK_REL
+        if tag == "a" and "href" in kept:
+            kept["target"] = "_blank"
+            kept["rel"] = LINK_REL
         return "".join(f' {k}="{html.escape(v, quote=True)}"' for k, v in kept.items())
 
     # -- text ----------------------------------------------------------------------------

@@ -19,9 +19,10 @@ A page that needs its own restriction passes ``extra_query(*values) -> dict`` of
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import gradio as gr
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from ..components.shortcut_browser import shortcut_browser
 from .. import compat, web_assets
+from ..components.shortcut_browser import shortcut_browser
 from ..follow import describe, follow_until_done
 from ..format import escape
 from . import model_info
