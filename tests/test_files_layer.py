@@ -277,3 +277,16 @@ def test_files_and_services_never_import_gradio_or_modules():
 
 
 
+
+
+def test_atomic_writes_get_ordinary_permissions(tmp_path):
+    """mkstemp creates 0600 files; a sidecar must be readable by the WebUI like any other file."""
+    import stat
+
+    from civitai_shortcut_core.files.atomic import write_atomic
+
+    from civitai_shortcut_core.files import atomic
+
+    target = write_atomic(tmp_path / "model.civitai.info", "{}")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~atomic._UMASK
+    assert stat.S_IMODE(target.stat().st_mode) & 0o044, "group and others can read it"

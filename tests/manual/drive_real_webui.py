@@ -17,28 +17,45 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ui"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 
 from browser import chromium_page  # noqa: E402
 
 
 def click_tab(page, name):
-    page.locator("button").filter(has_text=re.compile(rf"^\s*{re.escape(name)}\s*$")).first.click()
+    page.locator("button:visible").filter(has_text=re.compile(rf"^\s*{re.escape(name)}\s*$")).first.click()
 
 
 def main(url: str, fake: str, out: str) -> None:
+    from library_servers import click_button, open_card, register_by_paste, wait_text
+
     with chromium_page() as page:
         errors = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         page.goto(url)
         click_tab(page, "Civitai Shortcut")
-        box = page.locator("#cs_register_links textarea").first
-        box.fill(f"{fake}/models/990102\n{fake}/models/3036")
-        page.get_by_role("button", name="Register").first.click()
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and "registered" not in page.locator("#cs_register_results").first.inner_text().lower():
-            time.sleep(0.5)
+        print("register:", register_by_paste(page, f"{fake}/models/990102\n{fake}/models/3036").replace("\n", " | "))
         page.screenshot(path=f"{out}_registered.png")
-        print("register status:", page.locator("#cs_register_results").first.inner_text()[:300])
+        name = "ControlNet OpenPose XL (community)"
+        open_card(page, name)
+        click_button(page, "Files", "#cs_info_tabs")
+        click_button(page, "Download", "#cs_info_tab_files")
+        tab = page.locator("#cs_info_tab_files").first
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not re.search(r"KiB/s|MiB/s", tab.inner_text()):
+            time.sleep(0.2)
+        page.screenshot(path=f"{out}_downloading.png")
+        print("download progress:", re.findall(r"[^\n]*KiB/s[^\n]*", tab.inner_text())[:1])
+        page.reload()
+        click_tab(page, "Civitai Shortcut")
+        click_tab(page, "Jobs")
+        table = page.locator("#cs_jobs_table").first
+        newest = table.locator("tr.cs-job").first  # the download just started
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and "Done" not in newest.inner_text():
+            time.sleep(0.5)
+        print("jobs panel after reload:", table.inner_text().replace("\n", " ")[:300])
+        page.screenshot(path=f"{out}_jobs_done.png")
         print("page errors:", errors)
 
 

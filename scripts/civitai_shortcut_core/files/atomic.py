@@ -23,6 +23,16 @@ def fsync_dir(folder: str | Path) -> None:
         os.close(fd)
 
 
+def _read_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+#: read once at import: os.umask can only be read by setting it, which races other threads
+_UMASK = _read_umask()
+
+
 def write_atomic(path: str | Path, data: bytes | str) -> Path:
     """Writes ``data`` to ``path`` atomically (temp in the same folder, fsync, ``os.replace``).
 
@@ -37,6 +47,8 @@ def write_atomic(path: str | Path, data: bytes | str) -> Path:
     payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name[:80]}.", suffix=".tmp", dir=str(target.parent))
     try:
+        if os.name == "posix":  # mkstemp makes 0600; sidecars must be readable like any file the user saves
+            os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
