@@ -97,6 +97,8 @@ def test_no_gradio_queue_builds_without_progress_parameters(tmp_path):
                 continue
             for param in inspect.signature(fn).parameters.values():
                 assert not isinstance(param.default, gr.Progress), f"{fn} declares gr.Progress"
+            # periodic (every=) events become generators on 3.x, refused without the queue
+            assert not inspect.isgeneratorfunction(fn), f"{fn} is a generator (needs the queue)"
     finally:
         webui_entry.get_app().close()
         webui_entry._app = None

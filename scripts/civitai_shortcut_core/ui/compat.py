@@ -115,7 +115,11 @@ def no_change():
 
 
 def timer(blocks: gr.Blocks, seconds: float, fn: Callable, inputs: list, outputs: list) -> Any:
-    """Runs ``fn`` every ``seconds`` while the page is open (gr.Timer on 4.40+, ``every=`` before)."""
+    """Runs ``fn`` every ``seconds`` while the page is open (gr.Timer on 4.40+, ``every=`` before).
+
+    Needs the queue: on 3.x ``every=`` turns the handler into a generator, which a WebUI
+    started with ``--no-gradio-queue`` refuses on every page load.
+    """
     if hasattr(gr, "Timer"):
         tick = gr.Timer(seconds)
         tick.tick(guard(fn), inputs=inputs, outputs=outputs, **event_kwargs(show_progress=False))

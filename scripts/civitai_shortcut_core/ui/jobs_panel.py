@@ -57,8 +57,12 @@ class JobsPanel:
     selected: gr.Dropdown
 
 
-def build_jobs_panel(app, blocks: gr.Blocks, *, limit: int = 30) -> JobsPanel:
-    """Adds the jobs panel to the current Blocks context."""
+def build_jobs_panel(app, blocks: gr.Blocks, *, live: bool = True, limit: int = 30) -> JobsPanel:
+    """Adds the jobs panel to the current Blocks context.
+
+    ``live`` refreshes it every second; without the Gradio queue (A1111 ``--no-gradio-queue``)
+    periodic events cannot run, so a Refresh button does the same on demand.
+    """
     with gr.Row():
         table = gr.HTML(render_jobs_html(app.jobs.list(limit=limit)), elem_id="cs_jobs_table")
     with gr.Row():
@@ -69,6 +73,7 @@ def build_jobs_panel(app, blocks: gr.Blocks, *, limit: int = 30) -> JobsPanel:
         resume = gr.Button("Resume", elem_id="cs_job_resume", scale=1)
         retry = gr.Button("Retry", elem_id="cs_job_retry", scale=1)
         open_folder = gr.Button("Show folder", elem_id="cs_job_folder", scale=1)
+        refresh_now = gr.Button("Refresh", elem_id="cs_jobs_refresh", scale=1, visible=not live)
     status = gr.Markdown("", elem_id="cs_jobs_status")
     labels = gr.State({})   # dropdown label -> job id, so no id is read back out of a label
 
@@ -111,7 +116,10 @@ def build_jobs_panel(app, blocks: gr.Blocks, *, limit: int = 30) -> JobsPanel:
 
     open_folder.click(compat.guard(show_folder), inputs=[selected, labels], outputs=[status],
                       **compat.event_kwargs(show_progress=False))
-    compat.timer(blocks, 1.0, refresh, inputs=[selected, labels], outputs=[table, selected, labels])
+    if live:
+        compat.timer(blocks, 1.0, refresh, inputs=[selected, labels], outputs=[table, selected, labels])
+    refresh_now.click(compat.guard(refresh), inputs=[selected, labels], outputs=[table, selected, labels],
+                      **compat.event_kwargs(show_progress=False))
     blocks.load(compat.guard(refresh), inputs=[selected, labels], outputs=[table, selected, labels],
                 **compat.event_kwargs(api_name="jobs_refresh", show_progress=False))
     return JobsPanel(table, selected)

@@ -68,7 +68,7 @@ def build_ui(app, *, with_progress: bool = True, extra: Callable[[UiContext], No
         with gr.Tabs(elem_id="cs_tabs"):
             _render_pages(ctx)
             with gr.Tab("Jobs", elem_id="cs_tab_jobs"):
-                ctx.shared["jobs_panel"] = build_jobs_panel(app, blocks)
+                ctx.shared["jobs_panel"] = build_jobs_panel(app, blocks, live=with_progress)
         gr.Button("Follow job", visible=False, elem_id="cs_follow_button").click(
             compat.guard(follow), inputs=[job_id], outputs=[follow_status],
             **compat.event_kwargs(api_name="follow_job", follows_job=True))
