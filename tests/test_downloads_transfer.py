@@ -247,9 +247,11 @@ def test_part_of_another_file_is_not_resumed(http, tmp_path, data, files):
 
 def test_same_file_already_there_is_already_have_it(http, tmp_path, data, files, civitai):
     (tmp_path / "水墨画 ink.safetensors").write_bytes(data)
-    result, _ = run(http, tmp_path, data)
+    result, progress = run(http, tmp_path, data)
     assert result.already and result.sha256 == sha(data)
     assert civitai.requests_to(r"^/(api/download|storage)/") == []
+    last = progress.reports[-1]  # what the jobs panel keeps showing once the job is done
+    assert last["done"] == last["total"] == len(data) and "Already downloaded" in last["message"]
 
 
 def test_different_file_with_the_name_is_never_overwritten(http, tmp_path, data, files, civitai):

@@ -253,6 +253,8 @@ class FileTransfer:
             digest = sha256_file(self.final, cancel=self.progress.check)
             if digest == expected:
                 self._discard_part()
+                self.progress.report(done=size, total=size, unit="B",
+                                     message="Already downloaded: the file there has the same SHA-256")
                 return DownloadResult(str(self.final), size, digest, already=True)
         raise FileConflict(self.final)
 
