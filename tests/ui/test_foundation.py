@@ -180,3 +180,19 @@ def test_without_the_guard_the_field_bug_reproduces(tmp_path):
     finally:
         compat.close(demo)
         app.close()
+
+
+def test_api_key_check_inside_the_webui(webui_server, civitai):
+    """The WebUI keeps the key in its Settings tab; our tab checks it against /api/v1/me."""
+    from fake_civitai.api_routes import set_api_key
+    from modules import shared
+
+    set_api_key(civitai, "k-123")
+    shared.opts.set("civitai_shortcut_civitai_url", civitai.url)
+    shared.opts.set("civitai_shortcut_api_key", "wrong")
+    client = Client(webui_server.url, verbose=False)
+    with pytest.raises(Exception) as refused:
+        client.predict(api_name="/check_api_key")
+    assert "did not accept your API key" in str(refused.value)
+    shared.opts.set("civitai_shortcut_api_key", "k-123")
+    assert "signed in as" in client.predict(api_name="/check_api_key")

@@ -51,7 +51,7 @@ def _render_pages(ctx: UiContext) -> None:
     for label, module_name in PAGES:
         module = importlib.import_module(f"{__package__}.pages.{module_name}")
         if module_name == "settings_page" and not ctx.standalone:
-            continue  # inside the WebUI, settings live in the WebUI's Settings tab
+            label = "API key"  # the WebUI has its own Settings tab, where our settings live
         with gr.Tab(label, elem_id=f"cs_tab_{module_name}"):
             module.render(ctx)
 

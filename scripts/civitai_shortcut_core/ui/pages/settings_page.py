@@ -28,7 +28,28 @@ def _component(setting, value):
     return gr.Textbox(label=label, value=value, info=info, lines=lines, elem_id=f"cs_setting_{setting.name}")
 
 
+def _render_webui(ctx) -> None:
+    """Inside the WebUI the settings are in its Settings tab; here only the key check remains."""
+    app = ctx.app
+    gr.Markdown("Settings are in the WebUI's **Settings > Civitai Shortcut** section "
+                "(API key, NSFW level, concurrency, folder rules, Civitai domain, proxy). "
+                "After changing the API key there, apply the settings and check it here.")
+    validate = gr.Button("Check API key", elem_id="cs_settings_validate")
+    status = gr.Markdown("", elem_id="cs_settings_status")
+
+    def check_key():
+        app.reload_settings()
+        me = app.civitai.me()
+        return f"The API key works: signed in as **{me.get('username', '?')}**."
+
+    validate.click(compat.guard(check_key), inputs=[], outputs=[status],
+                   **compat.event_kwargs(api_name="check_api_key"))
+
+
 def render(ctx) -> None:
+    if not ctx.standalone:
+        _render_webui(ctx)
+        return
     app = ctx.app
     current = app.settings
     components = []
