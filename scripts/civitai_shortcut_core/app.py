@@ -17,6 +17,7 @@ from .host.base import Host
 from .library import Library
 from .library.db import Database
 from .services.downloads import DownloadService
+from .services.exporting import ExportService
 from .services.jobs import JobManager
 from .services.legacy_import import LegacyImportService
 from .services.registration import RegistrationService
@@ -45,6 +46,7 @@ class App:
         self.legacy_import = LegacyImportService(self.library, self.jobs)
         self.downloads = DownloadService(http=self.http, client=self.civitai, host=host, settings=settings,
                                          jobs=self.jobs, record_local_file=self.library.store.record_local_file)
+        self.exports = ExportService(self.library, self.jobs)
         self.scan = ScanServices(self)  # hashing, scans, update checks, upkeep (job kinds registered here)
         if start_workers:
             self.jobs.start()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from ...library.export import write_backup_links, write_export
+from ...library.export import write_backup_links
 from ...services.legacy_import import KIND as LEGACY_KIND
 from ...services.scan_setup import BACKFILL_KIND, SCAN_KIND, UPDATES_KIND
 from .. import compat
@@ -240,16 +240,21 @@ def _export_section(ctx) -> None:
         count = write_backup_links(app.library, path)
         return f"Wrote {count} links to `{escape(path)}`.", str(path)
 
-    def write_json(text):
-        path = target(text, "civitai-shortcut-export.json")
-        counts = write_export(app.library, path)
-        summary = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
-        return f"Wrote {summary} to `{escape(path)}`.", str(path)
+    def start_export(text):
+        return app.exports.start(target(text, "civitai-shortcut-export.json"))
+
+    def show_export(view):
+        result = view.result or {}
+        summary = ", ".join(f"{result.get(k, 0)} {k.replace('_', ' ')}"
+                            for k in ("shortcuts", "classifications", "recipes", "local_files"))
+        return (f"Wrote {summary} to `{escape(result.get('path', ''))}`.", result.get("path"))
 
     links.click(compat.guard(write_links), inputs=[folder], outputs=[status, download],
                 **compat.event_kwargs(api_name="maintenance_export_links"))
-    full.click(compat.guard(write_json), inputs=[folder], outputs=[status, download],
-               **compat.event_kwargs(api_name="maintenance_export_json"))
+    # the JSON export is a job (seconds at 20,000 shortcuts): followed with progress like the others
+    full.click(job_handler(ctx, start_export, lambda view: show_export(view)[1:], outputs=1),
+               inputs=[folder], outputs=[status, download],
+               **compat.event_kwargs(api_name="maintenance_export_json", follows_job=True))
 
 
 def render(ctx) -> None:
