@@ -7,7 +7,7 @@ import pytest
 pytest.importorskip("gradio")
 
 from servers import (  # noqa: E402
-    Served, build_webui_root, launch, load_fake_webui, run_entry_script, sleep_job)
+    Served, build_webui_root, launch, load_fake_webui, run_entry_script, sleep_job, standalone_app)
 import gradio as gr  # noqa: E402
 from pages_servers import pages_browser, pages_server  # noqa: E402,F401  (page tests' fixtures)
 
@@ -48,8 +48,6 @@ def standalone_server(tmp_path):
     """The standalone app as ``main.py`` builds it, with a 'sleep' job kind and a start button."""
     from civitai_shortcut_core.app import App
     from civitai_shortcut_core.host.standalone import StandaloneHost
-    from civitai_shortcut_core.ui import compat
-    from civitai_shortcut_core.ui.shell import build_ui
 
     app = App(StandaloneHost(tmp_path / "data"))
     app.jobs.register("sleep", sleep_job)
@@ -62,13 +60,9 @@ def standalone_server(tmp_path):
                 lambda s: str(app.jobs.submit("sleep", {"seconds": s}, title=f"Sleep {s:.0f} s")),
                 inputs=[seconds], outputs=[started])
 
-    demo = build_ui(app, extra=extra)
-    compat.configure_standalone_queue(demo)
-    url = launch(demo)
-    compat.lift_queue_timeout(demo)
     try:
-        yield Served(url, app, demo)
+        with standalone_app(app, extra=extra) as (url, demo):
+            yield Served(url, app, demo)
     finally:
-        compat.close(demo)
         app.close()
 from library_servers import library_page, library_standalone, library_webui  # noqa: E402,F401  (Library page tests)

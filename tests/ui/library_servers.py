@@ -20,7 +20,7 @@ from browser import chromium_page
 from fake_civitai.api_routes import add_model
 from fake_civitai.download_routes import downloads
 from library_kit import generated_model, install_cdn, localize
-from servers import build_webui_root, launch, load_fake_webui, poll, run_entry_script
+from servers import build_webui_root, launch, load_fake_webui, poll, run_entry_script, standalone_app
 
 HERE = Path(__file__).resolve().parent
 OWN_MODELS = HERE.parent / "fake_civitai" / "fixtures" / "own" / "models"
@@ -74,8 +74,6 @@ def library_standalone(tmp_path_factory, civitai_server):
     """The standalone app as main.py builds it, on temp folders, talking to the fake Civitai."""
     from civitai_shortcut_core.app import App
     from civitai_shortcut_core.host.standalone import StandaloneHost
-    from civitai_shortcut_core.ui import compat
-    from civitai_shortcut_core.ui.shell import build_ui
 
     _prepare(civitai_server)
     root = tmp_path_factory.mktemp("library")
@@ -83,14 +81,10 @@ def library_standalone(tmp_path_factory, civitai_server):
     host = StandaloneHost(root / "data", models_dir=root / "models")
     host.save_settings(_settings(civitai_server.url))
     app = App(host)
-    demo = build_ui(app)
-    compat.configure_standalone_queue(demo)
-    url = launch(demo)
-    compat.lift_queue_timeout(demo)
     try:
-        yield LibraryServer(url, app, demo, civitai_server, root)
+        with standalone_app(app) as (url, demo):
+            yield LibraryServer(url, app, demo, civitai_server, root)
     finally:
-        compat.close(demo)
         app.close()
         civitai_server.reset()
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from browser import chromium_page
-from servers import launch, poll
+from servers import poll, standalone_app
 
 
 @dataclass
@@ -31,8 +31,6 @@ def pages_server(tmp_path_factory, civitai_server):
     """The standalone app (as main.py builds it) on temp folders, its Civitai URL the fake server's."""
     from civitai_shortcut_core.app import App
     from civitai_shortcut_core.host.standalone import StandaloneHost
-    from civitai_shortcut_core.ui import compat
-    from civitai_shortcut_core.ui.shell import build_ui
     from fake_civitai import scan_routes
 
     scan_routes.install(civitai_server)  # /img/<name>.png previews served by the fake itself
@@ -42,14 +40,10 @@ def pages_server(tmp_path_factory, civitai_server):
     host = StandaloneHost(root / "data", models_dir=root / "models")
     host.save_settings({"civitai_url": civitai_server.url, "nsfw_level": "R"})
     app = App(host)
-    demo = build_ui(app)
-    compat.configure_standalone_queue(demo)
-    url = launch(demo)
-    compat.lift_queue_timeout(demo)
     try:
-        yield PagesServer(url, app, demo, civitai_server, root)
+        with standalone_app(app) as (url, demo):
+            yield PagesServer(url, app, demo, civitai_server, root)
     finally:
-        compat.close(demo)
         app.close()
         civitai_server.reset()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import runpy
 import socket
 import sys
@@ -92,3 +93,21 @@ def launch(demo) -> str:
     return f"http://127.0.0.1:{port}"
 
 
+@contextlib.contextmanager
+def standalone_app(app, *, extra=None, guard: bool = True):
+    """Builds, queues and launches the standalone UI of ``app`` as main.py does; yields (url, demo).
+
+    ``guard=False`` leaves Gradio 3's 5 s queue timeout in place (to show the field bug).
+    """
+    from civitai_shortcut_core.ui import compat
+    from civitai_shortcut_core.ui.shell import build_ui
+
+    demo = build_ui(app, extra=extra)
+    compat.configure_standalone_queue(demo)
+    url = launch(demo)
+    if guard:
+        compat.lift_queue_timeout(demo)
+    try:
+        yield url, demo
+    finally:
+        compat.close(demo)

@@ -160,25 +160,20 @@ def test_without_the_guard_the_field_bug_reproduces(tmp_path):
         pytest.skip("only Gradio 3.x with httpx >= 0.27.1 has the 5 s bug (lane h3x)")
     from civitai_shortcut_core.app import App
     from civitai_shortcut_core.host.standalone import StandaloneHost
-    from civitai_shortcut_core.ui import compat
-    from civitai_shortcut_core.ui.shell import build_ui
-    from servers import launch, sleep_job
+    from servers import sleep_job, standalone_app
 
     app = App(StandaloneHost(tmp_path / "data"))
     app.jobs.register("sleep", sleep_job)
-    demo = build_ui(app)
-    compat.configure_standalone_queue(demo)
-    url = launch(demo)  # no lift_queue_timeout here
     try:
-        job_id = app.jobs.submit("sleep", {"seconds": 8})
-        started = time.monotonic()
-        with pytest.raises(Exception):
-            Client(url, verbose=False).predict(job_id, api_name="/follow_job")
-        assert time.monotonic() - started < 7.5, "the event should have died at about 5 s"
-        # the job itself was never inside the request: it finishes anyway
-        assert app.jobs.wait(job_id, timeout=20).state == "done"
+        with standalone_app(app, guard=False) as (url, _):
+            job_id = app.jobs.submit("sleep", {"seconds": 8})
+            started = time.monotonic()
+            with pytest.raises(Exception):
+                Client(url, verbose=False).predict(job_id, api_name="/follow_job")
+            assert time.monotonic() - started < 7.5, "the event should have died at about 5 s"
+            # the job itself was never inside the request: it finishes anyway
+            assert app.jobs.wait(job_id, timeout=20).state == "done"
     finally:
-        compat.close(demo)
         app.close()
 
 

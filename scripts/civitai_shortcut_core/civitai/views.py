@@ -32,16 +32,20 @@ _DANGEROUS_SCANS = ("Danger", "Error")
 
 
 # -- tolerant readers ----------------------------------------------------------------------
-def _int(value: Any) -> int | None:
+def as_int(value: Any, default: int | None = None) -> int | None:
+    """An int from JSON that may carry it as int, integral float or digit string; else ``default``."""
     if isinstance(value, bool):
-        return None
+        return default
     if isinstance(value, int):
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str) and value.strip().isdigit():
         return int(value.strip())
-    return None
+    return default
+
+
+_int = as_int
 
 
 def _float(value: Any) -> float | None:

@@ -13,6 +13,8 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..civitai.views import as_int
+
 #: Civitai ModelType values shown together as one "LoRA" filter entry
 LORA_FAMILY = ("LORA", "LoCon", "DoRA")
 #: labels for raw types in filters and badges; unknown types show as sent
@@ -108,16 +110,7 @@ class NotModelJson(ValueError):
     """The JSON is not a Civitai model (no integer ``id``)."""
 
 
-def _int(value: Any, default: int | None = None) -> int | None:
-    if isinstance(value, bool):
-        return default
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return default
+_int = as_int  # the same tolerant reader the API views use
 
 
 def _str(value: Any) -> str:
