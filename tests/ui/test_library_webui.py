@@ -44,8 +44,18 @@ def test_register_open_and_read_generation_info_in_the_webui(library_webui):
         click_button(page, "Images", "#cs_info_tabs")
         gallery = page.locator("#cs_info_images").first
         poll(lambda: gallery.locator("button:has(img)").count() >= 2, timeout=20)
-        gallery.locator("button:has(img)").nth(1).click()
         info = textbox(page, "cs_info_geninfo")
-        poll(lambda: "ink wash, mountains 1" in info.input_value(), timeout=20)   # the meta of THAT image
+
+        def clicked_second_image_shows_its_meta() -> bool:
+            # the panel may still re-render from the registration's own "show" (a loaded
+            # machine delivers it late), which resets the gallery: click again like a user would
+            gallery.locator("button:has(img)").nth(1).click()
+            try:
+                poll(lambda: "ink wash, mountains 1" in info.input_value(), timeout=5)
+            except AssertionError:
+                return False
+            return True
+
+        poll(clicked_second_image_shows_its_meta, timeout=30)   # the meta of THAT image
         assert "Negative prompt: blurry" in info.input_value() and "Seed: 1235" in info.input_value()
         assert page.locator("#cs_info_send_txt2img").first.is_visible()
