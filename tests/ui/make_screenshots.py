@@ -4,7 +4,7 @@
 
 Not a test (CI does not run it): it starts the fake Civitai and the standalone app on temp
 folders, registers a few generated models through the page, opens one, and writes
-``library.png`` and ``model_info.png``.
+``library.png``, ``model_info.png`` and ``settings.png``.
 """
 
 from __future__ import annotations
@@ -61,10 +61,13 @@ def main() -> None:
                 click_button(page, "Files", "#cs_info_tabs")
                 page.wait_for_timeout(500)
                 page.screenshot(path=str(out / "model_info.png"))
+                click_button(page, "Settings")
+                page.wait_for_timeout(500)
+                page.screenshot(path=str(out / "settings.png"))
         finally:
             compat.close(demo)
             app.close()
-    print(f"wrote {out / 'library.png'} and {out / 'model_info.png'}")
+    print(f"wrote library.png, model_info.png and settings.png to {out}")
 
 
 if __name__ == "__main__":
