@@ -11,7 +11,7 @@ from civitai_shortcut_core.files import errors as ferr
 from download_testkit import file_json, make_rig, model_json, payload, poll, sha
 from fake_civitai import FIXTURES, Response
 from fake_civitai.api_routes import add_model
-from fake_civitai.download_routes import Cut, Drip, downloads
+from fake_civitai.download_routes import Corrupt, Cut, Drip, downloads
 from PIL import Image
 
 MID, VID, FID = 990_700, 9_907_001, 9_970_001
@@ -269,3 +269,33 @@ def test_a_cut_while_following_jobs_shows_progress_in_bytes(rig, files, civitai)
     (job_id,) = rig.service.enqueue(MID, VID, model=model)
     view = rig.jobs.wait(job_id, timeout=20)
     assert view.state == "done" and view.done == len(data) and view.total == len(data) and view.unit == "B"
+
+
+def test_a_file_the_author_replaced_after_queueing_is_downloaded_anew(tmp_path, files, civitai):
+    """Civitai lists new bytes for the same file id: the job re-checks the version after the
+    mismatch and verifies against the new listing instead of failing forever on retry."""
+    rig = make_rig(tmp_path, civitai.url, start=False)
+    try:
+        old, model = _single(files, civitai, size=50_000, seed=3)
+        (job_id,) = rig.service.enqueue(MID, VID, model=model)   # planned with the old hash
+        new = payload(60_000, 4)
+        files.add(version_id=VID, file_id=FID, name="ink wash.safetensors", payload=new)
+        add_model(civitai, model_json(model_id=MID, version_id=VID,
+                                      files=[file_json(FID, "ink wash.safetensors", new)]))
+        rig.jobs.start()
+        view = rig.jobs.wait(job_id, timeout=20)
+        assert view.state == "done", view.error
+        assert view.result["sha256"] == sha(new) != sha(old)
+        assert (rig.host.folder_for_type("LORA") / "ink wash.safetensors").read_bytes() == new
+    finally:
+        rig.close()
+
+
+def test_a_corrupt_download_still_fails_when_civitai_lists_the_same_hash(rig, files, civitai):
+    data, model = _single(files, civitai, size=40_000, seed=5)
+    add_model(civitai, model)
+    files.fault(FID, Corrupt(1000))
+    (job_id,) = rig.service.enqueue(MID, VID, model=model)
+    view = rig.jobs.wait(job_id, timeout=20)
+    assert view.state == "failed" and view.error_code == "hash_mismatch"
+    assert not list(rig.host.folder_for_type("LORA").glob("ink wash*"))

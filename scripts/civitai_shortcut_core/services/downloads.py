@@ -16,15 +16,16 @@ already queued, running or paused joins that job.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..civitai.errors import NotFound
+from ..civitai.errors import CivitaiError, NotFound
 from ..civitai.views import File, Model, Version, folder_type
-from ..files.errors import FileConflict, FlaggedFile
+from ..files.errors import FileConflict, FlaggedFile, HashMismatch, SizeMismatch
 from ..files.folders import FolderFacts, target_folder
 from ..files.names import resolve_inside, safe_filename, split_extension
 from .download_extras import ExtrasWriter, fetch_bytes, sidecar_plan
@@ -256,7 +257,16 @@ class DownloadService:
     def download(self, params: Mapping[str, Any], *, progress: Progress | None = None) -> dict[str, Any]:
         """Runs one planned download in this thread (the job handler; also the CLI and bench)."""
         spec = DownloadSpec.from_params(dict(params))
-        result = FileTransfer(self.http, spec, progress=progress, policy=self.policy).run()
+        try:
+            result = FileTransfer(self.http, spec, progress=progress, policy=self.policy).run()
+        except (HashMismatch, SizeMismatch):
+            replaced = self._replaced_spec(spec)
+            if replaced is None:
+                raise
+            # the author replaced the file after this job was planned: Civitai lists new bytes
+            log.warning("%s changed on Civitai since it was queued; downloading the new file.", spec.name)
+            spec = replaced
+            result = FileTransfer(self.http, spec, progress=progress, policy=self.policy).run()
         final = Path(result.path)
         self._record(final, result, params)
         out = result.to_json()
@@ -265,6 +275,18 @@ class DownloadService:
             writer.write_all(final, params["sidecars"])
             out["sidecars"], out["warnings"] = writer.written, writer.warnings
         return out
+
+    def _replaced_spec(self, spec: DownloadSpec) -> DownloadSpec | None:
+        """The spec with Civitai's current size and SHA-256 when they differ from the planned ones."""
+        try:
+            version = self.client.get_version(spec.version_id)
+        except CivitaiError as exc:
+            log.info("Could not re-check %s on Civitai after a mismatch: %s", spec.name, exc)
+            return None
+        current = next((f for f in version.files if f.id == spec.file_id), None)
+        if current is None or not current.sha256 or current.sha256 == spec.sha256:
+            return None
+        return dataclasses.replace(spec, size=current.size_bytes, sha256=current.sha256)
 
     def _record(self, final: Path, result: DownloadResult, params: Mapping[str, Any]) -> None:
         stat = final.stat()
