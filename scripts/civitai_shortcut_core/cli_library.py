@@ -15,12 +15,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .cli_follow import follow_job
 from .library import Query
 from .library.export import write_backup_links, write_export
 from .library.legacy import import_legacy
 from .library.query import SORTS
 
-FOLLOW_INTERVAL = 1.0
 
 
 def add_arguments(subparsers: Any) -> None:
@@ -69,21 +69,8 @@ def add_arguments(subparsers: Any) -> None:
     export.set_defaults(func=lambda app, a: export_cmd(app, a.path, links=a.links, include_raw=not a.no_raw))
 
 
-def _follow(app: Any, job_id: int) -> Any:
-    from .ui.format import progress_text
-
-    try:
-        while True:
-            view = app.jobs.wait(job_id, timeout=FOLLOW_INTERVAL)
-            if view.finished:
-                return view
-            print(f"\r{progress_text(view)[:100]:<100}", end="", file=sys.stderr, flush=True)
-    except KeyboardInterrupt:
-        app.jobs.cancel(job_id)
-        print("\nCancelled.", file=sys.stderr)
-        return app.jobs.wait(job_id, timeout=30)
-    finally:
-        print(file=sys.stderr)
+def _follow(app: Any, job_id: int, *, quiet: bool = False) -> Any:
+    return follow_job(app, job_id, quiet=quiet)
 
 
 def add_cmd(app: Any, links: Sequence[str], files: Sequence[Path], info_only: bool, wait: bool) -> int:

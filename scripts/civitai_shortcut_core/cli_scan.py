@@ -11,9 +11,9 @@ import json
 import sys
 from typing import Any
 
+from .cli_follow import follow_job
 from .services.scan_setup import SCAN_KIND, UPDATES_KIND
 
-FOLLOW_INTERVAL = 1.0
 
 
 def add_arguments(subparsers: Any) -> None:
@@ -32,24 +32,8 @@ def add_arguments(subparsers: Any) -> None:
     updates.set_defaults(func=run_check_updates, runs_jobs=True)
 
 
-def _follow(app: Any, job_id: int, *, quiet: bool) -> Any:
-    """Waits for the job, printing its progress to stderr; Ctrl+C cancels it."""
-    from .ui.format import progress_text
-
-    try:
-        while True:
-            view = app.jobs.wait(job_id, timeout=FOLLOW_INTERVAL)
-            if view.finished:
-                return view
-            if not quiet:
-                print(f"\r{progress_text(view)[:100]:<100}", end="", file=sys.stderr, flush=True)
-    except KeyboardInterrupt:
-        app.jobs.cancel(job_id)
-        print("\nCancelled.", file=sys.stderr)
-        return app.jobs.wait(job_id, timeout=30)
-    finally:
-        if not quiet:
-            print(file=sys.stderr)
+def _follow(app: Any, job_id: int, *, quiet: bool = False) -> Any:
+    return follow_job(app, job_id, quiet=quiet)
 
 
 def _finish(view: Any, args: Any, summary) -> int:
