@@ -94,3 +94,24 @@ def test_add_waits_and_prints_a_line_per_link(civitai, tmp_path, capsys):
     finally:
         jobs.stop()
         lib.db.close()
+
+
+def test_add_favorites_registers_the_accounts_favourites(civitai, tmp_path, capsys):
+    from fake_civitai.api_routes import set_api_key
+
+    install_cdn(civitai)
+    set_api_key(civitai, "fav-key")
+    for model_id in (311, 312):
+        add_model(civitai, generated_model(model_id, civitai.url, name=f"Fav {model_id}"))
+    civitai.state["favorites"] = [311, 312]
+    code = cli.main(["--data-dir", str(tmp_path / "data"), "--civitai-url", civitai.url, "add", "--favorites",
+                     "--info-only"])
+    out = capsys.readouterr()
+    assert code == 1, "no key yet: the favourites job fails with its sentence"
+    assert "API key" in out.err
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CIVITAI_API_KEY", "fav-key")
+        code = cli.main(["--data-dir", str(tmp_path / "data"), "add", "--favorites", "--info-only"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "Fav 311 (311)" in out and "Fav 312 (312)" in out and "2 registered" in out

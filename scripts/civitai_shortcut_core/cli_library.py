@@ -30,8 +30,11 @@ def add_arguments(subparsers: Any) -> None:
     add.add_argument("--file", action="append", default=[], type=Path,
                      help=".url, .txt or backup .json file with links (repeatable)")
     add.add_argument("--info-only", action="store_true", help="skip gallery images")
+    add.add_argument("--favorites", action="store_true",
+                     help="also register every model your Civitai account favourited (needs the API key)")
     add.add_argument("--no-wait", dest="wait", action="store_false", help="queue the job and return")
-    add.set_defaults(func=lambda app, a: add_cmd(app, a.links, a.file, a.info_only, a.wait), runs_jobs=True)
+    add.set_defaults(func=lambda app, a: add_cmd(app, a.links, a.file, a.info_only, a.wait, a.favorites),
+                     runs_jobs=True)
 
     ls = subparsers.add_parser("list", help="search shortcuts (same syntax as the browser: words, #tag, @note)")
     ls.add_argument("text", nargs="*", help="search text")
@@ -73,17 +76,25 @@ def _follow(app: Any, job_id: int, *, quiet: bool = False) -> Any:
     return follow_job(app, job_id, quiet=quiet)
 
 
-def add_cmd(app: Any, links: Sequence[str], files: Sequence[Path], info_only: bool, wait: bool) -> int:
-    """Registers links (and the links inside files) as one job; prints a line per link."""
+def add_cmd(app: Any, links: Sequence[str], files: Sequence[Path], info_only: bool, wait: bool,
+            favorites: bool = False) -> int:
+    """Registers links (and the links inside files) as one job, and/or the account's favourites;
+    prints a line per link."""
     refs = _refs(app, links, files)
-    if not refs:
-        print("Error: no Civitai links given. Pass links, model ids or --file.", file=sys.stderr)
+    if not refs and not favorites:
+        print("Error: no Civitai links given. Pass links, model ids, --file or --favorites.", file=sys.stderr)
         return 2
-    job_id = app.registration.register(refs, info_only=info_only)
+    job_ids = [app.registration.register(refs, info_only=info_only)] if refs else []
+    if favorites:
+        job_ids.append(app.registration.import_favorites(info_only=info_only))
     if not wait:
-        print(f"Queued job #{job_id}.")
+        print("Queued " + ", ".join(f"job #{j}" for j in job_ids) + ".")
         return 0
-    view = _follow(app, job_id)
+    return max(_print_results(_follow(app, job_id)) for job_id in job_ids)
+
+
+def _print_results(view: Any) -> int:
+    """One line per link of a finished registration job; the exit code it deserves."""
     if view.state != "done":
         print(f"Error: {view.error or 'the job was ' + view.state}", file=sys.stderr)
         return 1

@@ -127,3 +127,21 @@ def test_hostile_description_renders_inert(library_standalone, library_page):
     assert dialogs == [] and page.url == start_url
     # the name with <script> is shown as text in the header
     assert "<script>" in text_of(page, "cs_info_header")
+
+
+def test_import_favourites_from_the_register_box(library_standalone, library_page):
+    from fake_civitai.api_routes import set_api_key
+
+    server, page = library_standalone, library_page
+    for model_id, name in ((7110, "Fav One"), (7111, "Fav Two")):
+        server.add_model(model_id, name=name)
+    server.civitai.state["favorites"] = [7110, 7111]
+    set_api_key(server.civitai, "fav-ui-key")
+    server.app.update_settings(api_key="fav-ui-key")
+    try:
+        click_button(page, "Import my Civitai favourites", "#cs_register")
+        results = wait_text(page, "cs_register_results", r"Fav Two", timeout=40)
+        assert "Fav One" in results and "registered" in results
+        assert server.app.library.get_shortcut(7111).name == "Fav Two"
+    finally:
+        server.app.update_settings(api_key="")

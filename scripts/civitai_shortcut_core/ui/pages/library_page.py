@@ -63,6 +63,7 @@ def render(ctx) -> None:
                     info_only = gr.Checkbox(label="Information only (no gallery images)", value=False,
                                             elem_id="cs_register_info_only")
                     register = gr.Button("Register", variant="primary", elem_id="cs_register_button")
+                    favorites = gr.Button("Import my Civitai favourites", elem_id="cs_register_favorites")
                 results = gr.Markdown("", elem_id="cs_register_results")
                 registered_id = gr.Number(value=0, precision=0, visible=False, elem_id="cs_register_first_id")
             browser = shortcut_browser(ctx, elem_prefix="cs_library", api_prefix="library")
@@ -84,6 +85,18 @@ def render(ctx) -> None:
         for job_id in job_ids:
             views.append(follow_until_done(app.jobs, job_id, lambda v: progress(v.fraction, desc=describe(v))))
         return render_results(views), first_registered(views)
+
+    def import_favorites(only_info, progress):
+        job_id = app.registration.import_favorites(info_only=bool(only_info))
+        if progress is None:
+            return (f"Import of your favourites started (job #{job_id}); see the Jobs tab.", 0)
+        view = follow_until_done(app.jobs, job_id, lambda v: progress(v.fraction, desc=describe(v)))
+        return render_results([view]), first_registered([view])
+
+    fav_done = favorites.click(compat.guard(compat.progress_handler(import_favorites, ctx.with_progress)),
+                               inputs=[info_only], outputs=[results, registered_id],
+                               **compat.event_kwargs(api_name="import_favorites", follows_job=True))
+    browser.refresh(fav_done.then)
 
     handler = compat.guard(compat.progress_handler(register_links, ctx.with_progress))
     kwargs = compat.event_kwargs(api_name="register", follows_job=True)
