@@ -68,7 +68,8 @@ def test_early_access_version_shows_its_sentence(library_standalone, library_pag
     open_card(page, "Early Bird")
     click_button(page, "Files", "#cs_info_tabs")
     click_button(page, "Download", "#cs_info_tab_files")
-    toast = page.locator("text=/early access/i").first
+    # visible only: the Jobs tab (hidden) may already list the same sentence for the failed job
+    toast = page.locator("text=/early access/i >> visible=true").first
     toast.wait_for(timeout=30_000)
     assert "early access" in toast.inner_text().lower()
     assert not (server.models / "Lora" / "Early_Bird_v0.safetensors").exists()
