@@ -120,8 +120,18 @@ def library_webui(tmp_path_factory, civitai_server):
 def library_page(library_standalone):
     """One Chromium page for the module, on the standalone app."""
     with chromium_page() as page:
-        page.goto(library_standalone.url)
+        open_app(page, library_standalone.url)
         yield page
+
+
+def open_app(page, url: str) -> None:
+    """Opens the app and waits until its load events ran (the browser shows its page count).
+
+    Gradio 3.41 loses a file dropped in the first moments after page load (its upload never
+    replaces the client-side value), which no user does; tests wait like a user would.
+    """
+    page.goto(url)
+    wait_text(page, "cs_library_info", r"Page \d+ of", timeout=30)
 
 
 # -- page helpers ------------------------------------------------------------------------------
