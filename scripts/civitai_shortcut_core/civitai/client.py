@@ -230,39 +230,26 @@ class CivitaiClient:
         Nested ``{id, meta}`` meta (``modelId``-only queries) is flattened. ``nsfw=True`` asks
         for every level (``X``); Civitai's own ``nsfw=true`` would mean "mature only".
         """
-        params: Params = []
-        for name, value in (("modelId", model_id), ("modelVersionId", version_id), ("username", username)):
-            if value is not None:
-                params.append((name, str(value)))
-        if limit is not None:
-            params.append(("limit", str(int(limit))))
-        if sort:
-            params.append(("sort", sort))
-        level = _nsfw_param(nsfw)
-        if level:
-            params.append(("nsfw", level))
-        params.append(("withMeta", "true"))
         cursor: str | None = None
         seen: set[str] = set()
         for _ in range(max_pages):
-            page_params = params + ([("cursor", cursor)] if cursor else [])
-            items, cursor = self._page(self._get("/images", page_params, what="images"), "images")
-            for item in items:
-                yield Image.from_json(item)
+            items, cursor = self.images_page(model_id=model_id, version_id=version_id, username=username,
+                                             nsfw=nsfw, sort=sort, limit=limit, cursor=cursor)
+            yield from items
             if cursor is None or cursor in seen:
                 return
             seen.add(cursor)
 
     def images_page(self, *, model_id: int | None = None, version_id: int | None = None,
-                    nsfw: bool | str | None = None, sort: str | None = None, limit: int | None = None,
-                    cursor: str | None = None) -> tuple[list[Image], str | None]:
+                    username: str | None = None, nsfw: bool | str | None = None, sort: str | None = None,
+                    limit: int | None = None, cursor: str | None = None) -> tuple[list[Image], str | None]:
         """One page of ``GET /images`` (``withMeta=true``): ``(images, next_cursor or None)``.
 
         For pages a user asks for one at a time (the Civitai gallery): the caller keeps the
         opaque cursor and sends it back exactly as returned; nothing is fetched ahead.
         """
         params: Params = []
-        for name, value in (("modelId", model_id), ("modelVersionId", version_id)):
+        for name, value in (("modelId", model_id), ("modelVersionId", version_id), ("username", username)):
             if value is not None:
                 params.append((name, str(value)))
         if limit is not None:
